@@ -1,0 +1,98 @@
+"""客服助手: start the customer-service desk on Telegram, or in the terminal when no token is configured.
+
+python bot.py                 # Telegram when a token is set, else the console
+python bot.py --console       # the console, always
+python bot.py --config FILE   # another config.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from desk.config import ConfigError, Settings, load_settings
+from desk.console import run_console
+from desk.service import Desk
+from desk.startup import build_desk
+from handlers import register_handlers
+from handlers.context import DESK_KEY, SETTINGS_KEY
+from knowledge import KnowledgeError
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.logging.level)
+    try:
+        desk = build_desk(settings)
+    except KnowledgeError as exc:
+        print(f"Cannot start: the knowledge base has problems:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.console or not settings.telegram.has_token:
+            if not args.console:
+                log.info("no telegram.token configured: starting the console (see README to connect a bot)")
+            return asyncio.run(run_console(desk))
+        application = build_application(settings, desk)
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES, timeout=settings.telegram.poll_timeout, close_loop=False
+        )
+        return 0
+    finally:
+        desk.close()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="客服助手 — customer-service desk on Telegram")
+    parser.add_argument("--config", help="path to config.toml (default: ./config.toml)")
+    parser.add_argument("--console", action="store_true", help="chat in the terminal instead of Telegram")
+    return parser.parse_args(argv)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def build_application(settings: Settings, desk: Desk) -> Application:
+    """The real python-telegram-bot Application, pointed at `telegram.base_url` (Telegram or a local server)."""
+    tg = settings.telegram
+    builder = (
+        ApplicationBuilder()
+        .token(tg.token.get_secret_value())
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        .get_updates_read_timeout(tg.poll_timeout + 10)
+    )
+    if tg.overall_max_rate > 0:
+        limiter = AIORateLimiter(
+            overall_max_rate=tg.overall_max_rate,
+            group_max_rate=tg.group_max_rate,
+            group_time_period=60,
+            max_retries=tg.max_retries,
+        )
+        builder = builder.rate_limiter(limiter)
+    application = builder.build()
+    application.bot_data[DESK_KEY] = desk
+    application.bot_data[SETTINGS_KEY] = settings
+    register_handlers(application)
+    return application
+
+
+if __name__ == "__main__":
+    sys.exit(main())

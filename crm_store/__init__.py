@@ -1,0 +1,21 @@
+"""The CRM store: customers, contacts (moments of truth) and, later, tickets and tags, via SQLAlchemy 2."""
+
+from crm_store.contacts import recent_contacts, record_contact, update_already_recorded
+from crm_store.customers import find_customer, find_or_create_customer
+from crm_store.db import Store
+from crm_store.models import Actor, Base, Contact, ContentKind, Customer, Direction
+
+__all__ = [
+    "Actor",
+    "Base",
+    "Contact",
+    "ContentKind",
+    "Customer",
+    "Direction",
+    "Store",
+    "find_customer",
+    "find_or_create_customer",
+    "recent_contacts",
+    "record_contact",
+    "update_already_recorded",
+]

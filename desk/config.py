@@ -1,0 +1,181 @@
+"""The product's settings: one pydantic model mirroring `config.toml`, loaded once in `main()`.
+
+Priority, highest first: explicit overrides > environment (``DESK_SECTION__KEY``) > `config.toml` > defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from knowledge import Thresholds
+
+ENV_PREFIX = "DESK_"
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file, the key and what is wrong."""
+
+
+class Section(BaseModel):
+    """A table of config.toml; a misspelt key is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramSettings(Section):
+    token: SecretStr = SecretStr("")
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: int = Field(default=30, ge=0, le=50)
+    max_retries: int = Field(default=2, ge=0, le=5)
+    overall_max_rate: float = Field(default=30, ge=0)
+    group_max_rate: float = Field(default=20, ge=0)
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token.get_secret_value().strip())
+
+
+class RoleSettings(Section):
+    staff: list[int] = []
+    managers: list[int] = []
+
+    def is_staff(self, user_id: int | None) -> bool:
+        return user_id is not None and (user_id in self.staff or user_id in self.managers)
+
+    def is_manager(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.managers
+
+
+class StaffGroupSettings(Section):
+    chat_id: int = 0
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///data/crm.sqlite3"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+
+class KnowledgeSettings(Section):
+    paths: list[Path] = [Path("knowledge/kb")]
+    thresholds: Thresholds = Thresholds()
+
+
+class DeskSettings(Section):
+    business_name: str = "优选商城"
+    timezone: str = "Asia/Shanghai"
+    default_language: str = Field(default="zh", pattern="^(zh|en)$")
+    max_text_chars: int = Field(default=4096, ge=100)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class LoggingSettings(Section):
+    level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
+    )
+    # Filled by `load_settings` on a throw-away subclass, so each load has its own file data.
+    _toml_data: ClassVar[dict[str, Any]] = {}
+
+    telegram: TelegramSettings = TelegramSettings()
+    roles: RoleSettings = RoleSettings()
+    staff_group: StaffGroupSettings = StaffGroupSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    desk: DeskSettings = DeskSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment above the file: the docs' TOML-only example silently drops env overrides.
+        toml = InitSettingsSource(settings_cls, init_kwargs=cls._toml_data)
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read `path` (default ./config.toml, optional), apply the environment, validate everything."""
+    file = Path(path) if path else DEFAULT_CONFIG
+    data = _read_toml(file) if (path or file.exists()) else {}
+    bound = type("Settings", (Settings,), {"_toml_data": data})
+    try:
+        settings = bound(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(file, exc)) from None
+    return _resolve_paths(settings, file.resolve().parent)
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+
+
+def _describe(file: Path, exc: ValidationError) -> str:
+    lines = [f"{file}: invalid configuration"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        env = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  {key} (or env {env}): {error['msg']}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    """Relative paths in the file mean 'next to config.toml', wherever the bot is started from."""
+    paths = [p if p.is_absolute() else base / p for p in settings.knowledge.paths]
+    url = settings.database.url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        url = prefix + str(base / url[len(prefix) :])
+    return settings.model_copy(
+        update={
+            "knowledge": settings.knowledge.model_copy(update={"paths": paths}),
+            "database": settings.database.model_copy(update={"url": url}),
+        }
+    )

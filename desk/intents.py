@@ -1,0 +1,20 @@
+"""What the desk understood a contact to be; stored on every contact so reports can group by it."""
+
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    WELCOME = "welcome"
+    HELP = "help"
+    UNKNOWN_COMMAND = "unknown_command"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    EMPTY = "empty"
+    ANSWERED = "answered"
+    SUGGESTED = "suggested"
+    NO_ANSWER = "no_answer"
+    PICKED = "picked"
+    SOLVED = "solved"
+    HANDOFF = "handoff"
+    STALE_BUTTON = "stale_button"
+    MEDIA = "media"

@@ -1,0 +1,132 @@
+"""Deciding what to say: pure functions of the message and the knowledge base, no store, no channel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crm_store import ContentKind
+from desk import actions
+from desk.intents import Intent
+from desk.messages import Button, Reply
+from desk.texts import say
+from knowledge import Entry, KnowledgeBase, Match, Tier
+
+# Whole-message phrases; matched after dropping punctuation and case.
+HANDOFF_PHRASES = {
+    "转人工",
+    "人工",
+    "人工客服",
+    "转人工客服",
+    "找人工",
+    "真人",
+    "真人客服",
+    "客服",
+    "找客服",
+    "人工服务",
+    "我要人工",
+    "我要转人工",
+    "联系客服",
+    "human",
+    "agent",
+    "operator",
+    "talk to a person",
+    "talk to a human",
+    "real person",
+    "speak to a human",
+    "speak to a person",
+}
+HANDOFF_INFIXES = ("转人工", "人工客服", "找人工", "真人客服", "talk to a person", "talk to a human")
+GREETINGS = {"你好", "您好", "在吗", "在不在", "hi", "hello", "hey", "哈喽", "嗨", "早上好", "晚上好", "下午好"}
+THANKS = {"谢谢", "谢啦", "多谢", "感谢", "好的谢谢", "thanks", "thank you", "thx", "ok thanks"}
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+LABEL_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: Intent
+    replies: tuple[Reply, ...]
+    entry_id: str | None = None
+    score: float | None = None
+    tier: str | None = None
+
+
+def decide_message(kb: KnowledgeBase, kind: ContentKind, text: str, language: str, *, business: str = "") -> Decision:
+    """What to answer to a customer's text, command or media."""
+    if kind == ContentKind.COMMAND:
+        return _decide_command(text, language, business)
+    if not text:
+        if kind in (ContentKind.TEXT, ContentKind.EDITED):
+            return _plain(Intent.EMPTY, "empty", language)
+        return _plain(Intent.MEDIA, "media", language)
+    squeezed = _NOISE.sub(" ", text.casefold()).strip()
+    if squeezed in HANDOFF_PHRASES or any(infix in squeezed for infix in HANDOFF_INFIXES):
+        return decide_handoff(language)
+    if squeezed in GREETINGS:
+        return _plain(Intent.GREETING, "greeting", language)
+    if squeezed in THANKS:
+        return _plain(Intent.THANKS, "thanks", language)
+    return decide_from_match(kb.match(text), language)
+
+
+def decide_action(kb: KnowledgeBase, data: str | None, language: str) -> Decision:
+    """What to answer to a button press; anything we did not make is treated as stale."""
+    action = actions.parse_action(data)
+    if action is None:
+        return _plain(Intent.STALE_BUTTON, "stale_button", language)
+    if action.verb == actions.HUMAN:
+        return decide_handoff(language)
+    entry = kb.get(action.argument)
+    if entry is None or not entry.enabled:
+        return _plain(Intent.STALE_BUTTON, "stale_button", language)
+    if action.verb == actions.SOLVED:
+        return Decision(Intent.SOLVED, (Reply(say("solved", language)),), entry_id=entry.id)
+    return Decision(Intent.PICKED, (_answer_reply(entry, language),), entry_id=entry.id, tier="picked")
+
+
+def decide_from_match(match: Match, language: str) -> Decision:
+    best = match.best
+    if match.tier == Tier.ANSWER and best is not None:
+        reply = _answer_reply(best.entry, language)
+        return Decision(Intent.ANSWERED, (reply,), best.entry.id, best.score, Tier.ANSWER.value)
+    if match.tier == Tier.SUGGEST and best is not None:
+        rows = tuple((Button(_label(c.entry.question), actions.pick(c.entry.id)),) for c in match.candidates)
+        reply = Reply(say("suggest", language), (*rows, (_human_button(language),)))
+        return Decision(Intent.SUGGESTED, (reply,), best.entry.id, best.score, Tier.SUGGEST.value)
+    score = best.score if best else None
+    reply = Reply(say("no_answer", language), ((_human_button(language),),))
+    return Decision(Intent.NO_ANSWER, (reply,), None, score, Tier.NONE.value)
+
+
+def decide_handoff(language: str) -> Decision:
+    return _plain(Intent.HANDOFF, "handoff", language, human_button=False)
+
+
+def _decide_command(text: str, language: str, business: str) -> Decision:
+    name = text.split(maxsplit=1)[0].split("@", 1)[0].lstrip("/").lower() if text else ""
+    if name == "start":
+        return _plain(Intent.WELCOME, "welcome", language, business=business)
+    if name == "help":
+        return _plain(Intent.HELP, "help", language)
+    unknown = say("unknown_command", language) + "\n\n" + say("help", language)
+    return Decision(Intent.UNKNOWN_COMMAND, (Reply(unknown, ((_human_button(language),),)),))
+
+
+def _answer_reply(entry: Entry, language: str) -> Reply:
+    row = (Button(say("button_solved", language), actions.solved(entry.id)), _human_button(language))
+    return Reply(entry.answer.strip(), (row,))
+
+
+def _plain(intent: Intent, key: str, language: str, *, human_button: bool = True, **values: str) -> Decision:
+    buttons = ((_human_button(language),),) if human_button else ()
+    return Decision(intent, (Reply(say(key, language, **values), buttons),))
+
+
+def _human_button(language: str) -> Button:
+    return Button(say("button_human", language), actions.human())
+
+
+def _label(question: str) -> str:
+    question = question.strip()
+    return question if len(question) <= LABEL_CHARS else question[: LABEL_CHARS - 1] + "…"

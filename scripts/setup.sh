@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create .venv and install the project with its dependencies; does nothing when already up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        python="$candidate"
+        break
+    fi
+done
+if [ -z "$python" ]; then
+    echo "setup: Python 3.11 or newer is needed (python3 --version)" >&2
+    exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $python"
+    "$python" -m venv .venv
+fi
+
+stamp=.venv/.setup-stamp
+wanted=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "setup: installing dependencies into .venv"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    echo "$wanted" > "$stamp"
+fi

@@ -1,0 +1,67 @@
+"""Configuration: config.toml, environment overrides, and clear errors naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from desk.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_loads_with_console_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The config.toml in the repository is valid and has no token, so the product starts in console mode."""
+    monkeypatch.delenv("DESK_TELEGRAM__TOKEN", raising=False)
+    settings = load_settings(ROOT / "config.toml")
+    assert not settings.telegram.has_token
+    assert settings.database.url == f"sqlite:///{ROOT / 'data' / 'crm.sqlite3'}"
+    assert settings.knowledge.paths == [ROOT / "knowledge" / "kb"]
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token and the database URL come from the environment over config.toml."""
+    config = tmp_path / "config.toml"
+    config.write_text('[telegram]\ntoken = "from-file"\n[database]\nurl = "sqlite:///a.db"\n', encoding="utf-8")
+    monkeypatch.setenv("DESK_TELEGRAM__TOKEN", "123:from-env")
+    monkeypatch.setenv("DESK_DATABASE__URL", "postgresql+psycopg://u@h/db")
+    settings = load_settings(config)
+    assert settings.telegram.token.get_secret_value() == "123:from-env"
+    assert settings.database.url == "postgresql+psycopg://u@h/db"
+    assert "123:from-env" not in repr(settings)
+
+
+def test_file_values_are_kept_where_env_is_silent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overriding one key of a section keeps the file's other keys in that section."""
+    config = tmp_path / "config.toml"
+    config.write_text('[telegram]\nbase_url = "http://127.0.0.1:9/bot"\n', encoding="utf-8")
+    monkeypatch.setenv("DESK_TELEGRAM__TOKEN", "1:x")
+    settings = load_settings(config)
+    assert settings.telegram.base_url == "http://127.0.0.1:9/bot"
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ('[telegram]\nbase_url = "ftp://x"\n', "telegram.base_url"),
+        ('[desk]\ntimezone = "Mars/Base"\n', "desk.timezone"),
+        ('[database]\nurl = "mysql://x"\n', "database.url"),
+        ('[roles]\nstaff = ["abc"]\n', "roles.staff"),
+        ('[telegram]\ntokn = "x"\n', "telegram.tokn"),
+        ("[telegram\n", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, content: str, named: str) -> None:
+    """A wrong value stops start-up with a message naming the file and the key."""
+    config = tmp_path / "config.toml"
+    config.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert named in str(error.value) and str(config) in str(error.value)
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    """Asking for a config file that is not there is an error, not silent defaults."""
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml")

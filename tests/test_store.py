@@ -1,0 +1,151 @@
+"""The CRM store on SQLite and PostgreSQL: schema by migrations, customers, contacts, unique updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from crm_store import (
+    Actor,
+    Contact,
+    ContentKind,
+    Direction,
+    Store,
+    find_or_create_customer,
+    recent_contacts,
+    record_contact,
+    update_already_recorded,
+)
+
+NOW = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+
+
+def _customer(session, external_id="42", name="张三"):
+    return find_or_create_customer(
+        session,
+        channel="telegram",
+        external_id=external_id,
+        display_name=name,
+        username=None,
+        language="zh-hans",
+        now=NOW,
+    )
+
+
+def test_migrations_create_every_table_and_are_idempotent(store: Store) -> None:
+    """Start-up upgrades an empty database, and running the upgrade again changes nothing."""
+    store.upgrade()
+    tables = set(sa.inspect(store.engine).get_table_names())
+    assert {"customers", "contacts", "alembic_version"} <= tables
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.text("select version_num from alembic_version")).scalar() is not None
+
+
+def test_customer_is_created_once_and_profile_refreshed(store: Store) -> None:
+    """The same channel identity maps to one customer; a later contact updates name and last contact."""
+    with store.transaction() as session:
+        first = _customer(session)
+    with store.transaction() as session:
+        later = find_or_create_customer(
+            session,
+            channel="telegram",
+            external_id="42",
+            display_name="张三丰",
+            username="zsf",
+            language=None,
+            now=NOW + timedelta(hours=1),
+        )
+        assert later.id == first.id
+        assert later.display_name == "张三丰" and later.username == "zsf" and later.language == "zh-hans"
+        assert later.first_contact_at == NOW and later.last_contact_at == NOW + timedelta(hours=1)
+
+
+def test_contact_round_trips_every_field_with_aware_utc_times(store: Store) -> None:
+    """A moment of truth keeps who, when, what, which entry, how sure and how long, with UTC times."""
+    with store.transaction() as session:
+        customer = _customer(session)
+        asked = record_contact(
+            session,
+            customer,
+            at=NOW,
+            direction=Direction.INBOUND,
+            actor=Actor.CUSTOMER,
+            kind=ContentKind.TEXT,
+            text="怎么退货",
+            update_id=1001,
+            chat_id=42,
+            message_id=7,
+        )
+        record_contact(
+            session,
+            customer,
+            at=NOW + timedelta(seconds=1),
+            direction=Direction.OUTBOUND,
+            actor=Actor.BOT,
+            kind=ContentKind.TEXT,
+            text="退货只需三步",
+            intent="answered",
+            entry_id="return-how",
+            score=0.91,
+            tier="answer",
+            wait_ms=1000,
+            handling_ms=3,
+            reply_to=asked,
+        )
+    with store.transaction() as session:
+        contacts = recent_contacts(session, customer.id)
+        assert [c.direction for c in contacts] == ["in", "out"]
+        answer = contacts[1]
+        assert (answer.entry_id, answer.score, answer.tier, answer.wait_ms) == ("return-how", 0.91, "answer", 1000)
+        assert answer.reply_to_id == contacts[0].id
+        assert answer.at == NOW + timedelta(seconds=1) and answer.at.tzinfo is not None
+        assert update_already_recorded(session, 1001)
+        assert not update_already_recorded(session, 1002)
+
+
+def test_update_id_is_unique(store: Store) -> None:
+    """The database itself refuses a second contact for the same Telegram update."""
+    with store.transaction() as session:
+        customer = _customer(session)
+        record_contact(
+            session,
+            customer,
+            at=NOW,
+            direction=Direction.INBOUND,
+            actor=Actor.CUSTOMER,
+            kind=ContentKind.TEXT,
+            text="a",
+            update_id=5,
+        )
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        customer = _customer(session)
+        record_contact(
+            session,
+            customer,
+            at=NOW,
+            direction=Direction.INBOUND,
+            actor=Actor.CUSTOMER,
+            kind=ContentKind.TEXT,
+            text="b",
+            update_id=5,
+        )
+    with store.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 1
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    """Times are timezone-aware UTC; a naive one is a programming error, not silently shifted."""
+    with pytest.raises(sa.exc.StatementError), store.transaction() as session:
+        customer = _customer(session)
+        record_contact(
+            session,
+            customer,
+            at=datetime(2026, 1, 1),
+            direction=Direction.INBOUND,
+            actor=Actor.CUSTOMER,
+            kind=ContentKind.TEXT,
+            text="x",
+        )
