@@ -1,0 +1,53 @@
+"""`KnowledgeBase`: the loaded, validated entries and the matcher built over them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from knowledge.loader import check_unique_ids, load_entries
+from knowledge.matcher import Matcher, ScoringWeights
+from knowledge.model import Entry, KnowledgeError, Match, Thresholds
+from knowledge.text import base_segmenter
+
+
+class KnowledgeBase:
+    """Immutable once built: `match` and `get` do no I/O and may be called from several threads."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        *,
+        sources: Sequence[Path] = (),
+        thresholds: Thresholds | None = None,
+        weights: ScoringWeights | None = None,
+    ) -> None:
+        self.entries: tuple[Entry, ...] = tuple(entries)
+        self.sources: tuple[Path, ...] = tuple(sources)
+        self.thresholds = thresholds or Thresholds()
+        self._by_id = {entry.id: entry for entry in self.entries}
+        keywords = [keyword for entry in self.entries for keyword in entry.keywords]
+        segmenter = base_segmenter().with_words(keywords)
+        self._matcher = Matcher(self.entries, segmenter, self.thresholds, weights)
+
+    @classmethod
+    def load(cls, paths: Sequence[Path | str], thresholds: Thresholds | None = None) -> KnowledgeBase:
+        """Load files and directories; raises `KnowledgeError` naming file, entry and field of every problem."""
+        entries, sources = load_entries(paths)
+        return cls(entries, sources=sources, thresholds=thresholds)
+
+    @classmethod
+    def from_entries(cls, entries: Sequence[Entry], thresholds: Thresholds | None = None) -> KnowledgeBase:
+        if problems := check_unique_ids(entries):
+            raise KnowledgeError(problems)
+        return cls(entries, thresholds=thresholds)
+
+    def match(self, text: str, limit: int = 3) -> Match:
+        """The best entries for a customer's message and how sure we are (see `Tier`)."""
+        return self._matcher.match(text, limit)
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def __len__(self) -> int:
+        return len(self.entries)

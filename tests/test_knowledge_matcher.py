@@ -1,0 +1,171 @@
+"""Matching customer messages to entries: the right entry, the right tier, and silence for chit-chat."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import jieba
+import pytest
+
+from knowledge import Entry, KnowledgeBase, Match, Thresholds, Tier, warm_up
+
+
+def entry(entry_id: str, question: str, alternates=(), keywords=(), category="", answer="", enabled=True) -> Entry:
+    return Entry(
+        id=entry_id,
+        question=question,
+        alternates=list(alternates),
+        keywords=list(keywords),
+        category=category,
+        answer=answer or f"{question}的答案。",
+        enabled=enabled,
+    )
+
+
+SHOP = [
+    entry(
+        "return-how",
+        "怎么退货？",
+        ["我想退货", "退货流程是什么"],
+        ["退货", "退回"],
+        "退换货",
+        "在订单页申请退货，寄回商品。",
+    ),
+    entry(
+        "refund-when",
+        "退款多久到账？",
+        ["钱什么时候退回来", "退款要几天"],
+        ["退款", "到账"],
+        "退换货",
+        "退款3-5个工作日原路返回。",
+    ),
+    entry("ship-when", "下单后多久发货？", ["什么时候发货", "几天能发货"], ["发货"], "物流", "付款后48小时内发货。"),
+    entry(
+        "track",
+        "怎么查物流？",
+        ["我的快递到哪了", "查询快递单号"],
+        ["物流", "快递", "单号"],
+        "物流",
+        "在订单详情查看物流。",
+    ),
+    entry(
+        "invoice",
+        "怎么开发票？",
+        ["可以开发票吗", "我要增值税发票"],
+        ["发票", "开票"],
+        "发票",
+        "在订单页申请电子发票。",
+    ),
+    entry(
+        "password", "忘记密码怎么办？", ["密码找回", "登录不了"], ["密码", "登录"], "账户", "点击登录页的“忘记密码”。"
+    ),
+    entry(
+        "refund-en",
+        "How do I get a refund?",
+        ["refund request", "money back"],
+        ["refund"],
+        "Refunds",
+        "Open the order and tap Refund.",
+    ),
+    entry(
+        "exchange-size",
+        "尺码不合适可以换吗？",
+        ["换尺码", "换货"],
+        ["换货", "尺码"],
+        "退换货",
+        "7天内可免费换一次尺码。",
+    ),
+    entry("coupon", "优惠券怎么用？", ["优惠券用不了", "怎么领优惠券"], ["优惠券"], "优惠", "结算页选择优惠券。"),
+    entry("old-promo", "双十一活动规则", ["双十一"], ["双十一"], "优惠", "活动已结束。", enabled=False),
+]
+
+
+@pytest.fixture(scope="module")
+def shop() -> KnowledgeBase:
+    return KnowledgeBase.from_entries(SHOP)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("怎么退货", "return-how"),
+        ("我想退货，怎么操作？", "return-how"),
+        ("退款几天能到账", "refund-when"),
+        ("我的快递到哪里了", "track"),
+        ("我要开发票", "invoice"),
+        ("忘了密码，登录不了", "password"),
+        ("How can I get a REFUND?", "refund-en"),
+    ],
+)
+def test_clear_questions_are_answered(shop: KnowledgeBase, message: str, expected: str) -> None:
+    """A message close to one phrasing is answered outright with that entry."""
+    match = shop.match(message)
+    assert match.tier is Tier.ANSWER, match
+    assert match.best is not None and match.best.entry.id == expected
+
+
+@pytest.mark.parametrize("message", ["怎麼退貨？", "ＷＯ想退货！！！😀", "  怎么   退货  "])
+def test_width_traditional_emoji_and_spacing_do_not_matter(shop: KnowledgeBase, message: str) -> None:
+    """Normalisation folds full-width, traditional characters, punctuation and emoji away."""
+    assert shop.match(message).best.entry.id == "return-how"
+
+
+@pytest.mark.parametrize("message", ["你好", "哈哈", "今天天气怎么样", "你是机器人吗", "谢谢", "？？？", "", "🙂"])
+def test_chit_chat_is_not_answered(shop: KnowledgeBase, message: str) -> None:
+    """Greetings and small talk never trigger a knowledge-base answer."""
+    assert shop.match(message).tier is Tier.NONE
+
+
+def test_vague_message_offers_suggestions(shop: KnowledgeBase) -> None:
+    """Returns and refunds both fit: offer both rather than guess."""
+    match = shop.match("退货退款要多久")
+    assert match.tier is Tier.SUGGEST
+    assert {"return-how", "refund-when"} <= {candidate.entry.id for candidate in match.candidates}
+
+
+def test_candidates_are_sorted_bounded_and_normalised(shop: KnowledgeBase) -> None:
+    """At most `limit` candidates, best first, scores within 0..1."""
+    for limit in (1, 3, 5):
+        match = shop.match("退货退款发货", limit=limit)
+        scores = [candidate.score for candidate in match.candidates]
+        assert 0 < len(scores) <= limit and scores == sorted(scores, reverse=True)
+        assert all(0.0 <= score <= 1.0 for score in scores)
+
+
+def test_disabled_entries_are_kept_but_never_matched(shop: KnowledgeBase) -> None:
+    """Disabling an entry hides it from customers without deleting it."""
+    assert shop.get("old-promo") is not None
+    assert all(c.entry.id != "old-promo" for c in shop.match("双十一活动规则").candidates)
+
+
+def test_thresholds_decide_the_tier() -> None:
+    """Raising the answer threshold above any score turns answers into suggestions."""
+    strict = KnowledgeBase.from_entries(SHOP, Thresholds(answer=1.0, suggest=0.2, margin=0.0))
+    assert strict.match("怎么退货").tier is Tier.SUGGEST
+    assert KnowledgeBase.from_entries(SHOP).thresholds == Thresholds()
+
+
+def test_match_is_thread_safe(shop: KnowledgeBase) -> None:
+    """Several workers may share one knowledge base and get the same answers as one thread."""
+    messages = ["怎么退货", "发票怎么开", "快递到哪了", "你好", "退款多久"] * 40
+    expected = [shop.match(message) for message in messages]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(shop.match, messages)) == expected
+
+
+def test_knowledge_base_keywords_stay_out_of_global_jieba() -> None:
+    """The product's dictionary is private: other jieba users are not affected by our keywords."""
+    KnowledgeBase.from_entries([entry("odd", "奇怪词汇", keywords=["乐分期宝"])])
+    assert "乐分期宝" not in jieba.dt.FREQ
+
+
+def test_warm_up_accepts_extra_words() -> None:
+    """Start-up can pre-load the dictionary with product words; matching still works after."""
+    warm_up(["客服助手"])
+    kb = KnowledgeBase.from_entries([entry("who", "客服助手是什么", keywords=["客服助手"])])
+    assert kb.match("客服助手是什么").tier is Tier.ANSWER
+
+
+def test_match_result_shape() -> None:
+    """`best` is None when nothing matched at all."""
+    assert Match(tier=Tier.NONE, candidates=()).best is None
