@@ -1,0 +1,69 @@
+"""The real bot, in-process, against the fake Bot API: used by end-to-end tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot import build_application
+from desk.config import Settings, load_settings
+from desk.service import Desk
+from desk.startup import build_desk
+from tests.fake_bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+@dataclass
+class RunningBot:
+    fake: FakeBotApi
+    application: Application
+    desk: Desk
+    settings: Settings
+
+
+def settings_for(fake_base_url: str, token: str, database_url: str, **sections: dict[str, Any]) -> Settings:
+    """The shipped config.toml, pointed at the fake server and a test database."""
+    telegram = {"token": token, "base_url": fake_base_url, "base_file_url": fake_base_url.replace("/bot", "/file/bot")}
+    telegram.update(sections.pop("telegram", {}))
+    return load_settings(ROOT / "config.toml", telegram=telegram, database={"url": database_url}, **sections)
+
+
+@asynccontextmanager
+async def running_bot(database_url: str, **sections: dict[str, Any]) -> AsyncIterator[RunningBot]:
+    """Start the fake Bot API and the real Application polling it; stop both afterwards."""
+    async with FakeBotApi() as fake:
+        settings = settings_for(fake.base_url, fake.token, database_url, **sections)
+        desk = build_desk(settings)
+        application = build_application(settings, desk)
+        await application.initialize()
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+        try:
+            yield RunningBot(fake, application, desk, settings)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+            desk.close()
+
+
+async def eventually(check: Callable[[], T], *, timeout: float = 5.0) -> T:
+    """Poll `check` until it returns something truthy (the bot works concurrently with the test)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if result or asyncio.get_running_loop().time() > deadline:
+            assert result, f"condition not met within {timeout} s"
+            return result
+        await asyncio.sleep(0.02)

@@ -1,0 +1,90 @@
+"""The whole program as a process: console mode with piped input, and Telegram mode against the fake server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fake_bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESK_")}
+    env.update(DESK_DATABASE__URL=f"sqlite:///{tmp_path / 'crm.sqlite3'}", PYTHONUNBUFFERED="1", **extra)
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    return env
+
+
+def _rows(tmp_path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "crm.sqlite3") as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_piped_console_answers_from_the_knowledge_base(tmp_path: Path) -> None:
+    """`printf '怎么退货\\n' | bot.py` (no token) answers from the knowledge base and records both contacts."""
+    result = subprocess.run(
+        [sys.executable, "bot.py"],
+        input="怎么退货\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(tmp_path),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "申请售后" in result.stdout and "转人工" in result.stdout
+    rows = _rows(tmp_path, "select direction, actor, entry_id from contacts order by id")
+    assert rows == [("in", "customer", "return-how"), ("out", "bot", "return-how")]
+
+
+def test_bad_config_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    """A wrong value in the environment stops the program with a message naming the key."""
+    result = subprocess.run(
+        [sys.executable, "bot.py"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_env(tmp_path, DESK_DESK__TIMEZONE="Mars/Olympus"),
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "desk.timezone" in result.stderr and "DESK_DESK__TIMEZONE" in result.stderr
+
+
+async def test_bot_process_serves_telegram_through_the_fake_server(tmp_path: Path) -> None:
+    """bot.py polls the fake Bot API over loopback, answers a customer, stops on SIGTERM, never logs the token."""
+    async with FakeBotApi() as fake:
+        env = _env(
+            tmp_path,
+            DESK_TELEGRAM__TOKEN=fake.token,
+            DESK_TELEGRAM__BASE_URL=fake.base_url,
+            DESK_TELEGRAM__POLL_TIMEOUT="1",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "bot.py",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            fake.push_text(4242, "怎么退货")
+            [sent] = await fake.wait_for("sendMessage", chat_id=4242, timeout=30)
+            assert "申请售后" in sent.params["text"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert process.returncode == 0, stderr.decode()
+        assert fake.token not in (stdout + stderr).decode()
+        assert "怎么退货" not in stderr.decode()
+    rows = _rows(tmp_path, "select direction, text from contacts order by id")
+    assert rows[0] == ("in", "怎么退货") and rows[1][0] == "out"
