@@ -7,6 +7,7 @@ so every format reports mistakes the same way.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tomllib
 from collections.abc import Sequence
@@ -120,7 +121,7 @@ def _read_jsonl(text: str, raw: RawFile) -> None:
 
 
 def _read_csv(text: str, raw: RawFile) -> None:
-    for row in csv.DictReader(text.splitlines()):
+    for row in csv.DictReader(io.StringIO(text, newline="")):
         record: dict[str, Any] = {}
         for key, value in row.items():
             if key is None:

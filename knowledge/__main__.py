@@ -1,0 +1,119 @@
+"""Command line for knowledge authors: `python -m knowledge check|eval|import|export`.
+
+Exit codes: 0 success, 1 invalid knowledge or input files, 2 wrong usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from knowledge.evaluate import CaseFileError, evaluate, read_cases
+from knowledge.io_formats import write_csv, write_jsonl, write_yaml
+from knowledge.knowledge_base import KnowledgeBase
+from knowledge.loader import load_entries
+from knowledge.model import KnowledgeError, Thresholds
+
+DEFAULT_KB = Path("knowledge/kb")
+EXIT_OK, EXIT_INVALID = 0, 1
+
+
+def check(args: argparse.Namespace) -> int:
+    """Validate knowledge files and list every problem."""
+    entries, files = load_entries(args.paths or [DEFAULT_KB])
+    print(f"{len(entries)} entries OK in {len(files)} files")
+    return EXIT_OK
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Score a knowledge base against a JSONL file of real phrasings."""
+    defaults = Thresholds()
+    thresholds = Thresholds(
+        answer=defaults.answer if args.answer is None else args.answer,
+        suggest=defaults.suggest if args.suggest is None else args.suggest,
+        margin=defaults.margin if args.margin is None else args.margin,
+    )
+    kb = KnowledgeBase.load([args.kb], thresholds=thresholds)
+    report = evaluate(kb, read_cases(args.cases))
+    print(f"thresholds           answer={thresholds.answer} suggest={thresholds.suggest} margin={thresholds.margin}")
+    print("\n".join(report.lines()))
+    if args.json:
+        print(json.dumps(report.as_dict() | {"thresholds": thresholds.model_dump()}))
+    return EXIT_OK
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """Turn a JSONL or CSV table into a YAML topic file for knowledge/kb/."""
+    if args.out.suffix.lower() not in (".yaml", ".yml"):
+        raise CliError(f"--out must be a .yaml file, not {args.out}")
+    if args.out.exists() and not args.force:
+        raise CliError(f"{args.out} exists; pass --force to overwrite it")
+    entries, _ = load_entries([args.file])
+    write_yaml(entries, args.out)
+    print(f"{len(entries)} entries written to {args.out}")
+    return EXIT_OK
+
+
+def export_file(args: argparse.Namespace) -> int:
+    """Write the knowledge base as one JSONL or CSV table (for review in a spreadsheet)."""
+    writers = {".jsonl": write_jsonl, ".csv": write_csv}
+    writer = writers.get(args.out.suffix.lower())
+    if writer is None:
+        raise CliError(f"--out must end in .jsonl or .csv, not {args.out}")
+    entries, _ = load_entries([args.kb])
+    writer(entries, args.out)
+    print(f"{len(entries)} entries written to {args.out}")
+    return EXIT_OK
+
+
+class CliError(Exception):
+    """A mistake in the command's arguments that argparse cannot see."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check_parser = commands.add_parser("check", help=check.__doc__)
+    check_parser.add_argument("paths", nargs="*", type=Path, help=f"files or directories (default {DEFAULT_KB})")
+    check_parser.set_defaults(handler=check)
+
+    eval_parser = commands.add_parser("eval", help=run_eval.__doc__)
+    eval_parser.add_argument("--kb", type=Path, required=True, help="knowledge file or directory")
+    eval_parser.add_argument("--cases", type=Path, required=True, help='JSONL of {"query": ..., "expect": id|null}')
+    eval_parser.add_argument("--json", action="store_true", help="also print the report as JSON on the last line")
+    for name in ("answer", "suggest", "margin"):
+        eval_parser.add_argument(f"--{name}", type=float, help=f"override the {name} threshold")
+    eval_parser.set_defaults(handler=run_eval)
+
+    import_parser = commands.add_parser("import", help=import_file.__doc__)
+    import_parser.add_argument("file", type=Path, help="a .jsonl or .csv table")
+    import_parser.add_argument("--out", type=Path, required=True, help="knowledge/kb/NAME.yaml")
+    import_parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    import_parser.set_defaults(handler=import_file)
+
+    export_parser = commands.add_parser("export", help=export_file.__doc__)
+    export_parser.add_argument("--kb", type=Path, default=DEFAULT_KB, help=f"file or directory (default {DEFAULT_KB})")
+    export_parser.add_argument("--out", type=Path, required=True, help="FILE.jsonl or FILE.csv")
+    export_parser.set_defaults(handler=export_file)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KnowledgeError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
+    except (CliError, CaseFileError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Measures answer quality on a file of real customer phrasings with the entry each one should reach."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from knowledge.knowledge_base import KnowledgeBase
+from knowledge.model import Match, Tier
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    """A customer message and the entry that answers it (None: the knowledge base must stay silent)."""
+
+    query: str
+    expect: str | None
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Shares are over cases with an expected entry, except `oos_false_answer` (over the others)."""
+
+    top1: float
+    top3: float
+    answered_correct: float
+    answered_wrong: float
+    suggested_contains: float
+    oos_false_answer: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    cases: int
+    expected_cases: int
+    out_of_scope_cases: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        return [
+            f"{name:<20} {value:.3f}" if isinstance(value, float) else f"{name:<20} {value}"
+            for name, value in self.as_dict().items()
+        ]
+
+
+class CaseFileError(ValueError):
+    """The cases file cannot be read; the message names the line."""
+
+
+def read_cases(path: Path) -> list[EvalCase]:
+    cases = []
+    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            cases.append(EvalCase(query=str(record["query"]), expect=record.get("expect")))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise CaseFileError(
+                f"{path}: line {line_number}: expected {{'query': ..., 'expect': ...}} ({error})"
+            ) from error
+    return cases
+
+
+def shown_entry_ids(match: Match) -> list[str]:
+    """What the customer sees: the answer alone, the suggestions, or nothing."""
+    if match.tier is Tier.ANSWER:
+        return [match.candidates[0].entry.id]
+    if match.tier is Tier.SUGGEST:
+        return [candidate.entry.id for candidate in match.candidates]
+    return []
+
+
+def evaluate(kb: KnowledgeBase, cases: Sequence[EvalCase]) -> EvalReport:
+    latencies: list[float] = []
+    top1 = top3 = correct = wrong = contains = false_answers = 0
+    for case in cases:
+        started = time.perf_counter()
+        match = kb.match(case.query, limit=3)
+        latencies.append((time.perf_counter() - started) * 1000.0)
+        ranked = [candidate.entry.id for candidate in match.candidates]
+        if case.expect is None:
+            false_answers += match.tier is Tier.ANSWER
+            continue
+        top1 += ranked[:1] == [case.expect]
+        top3 += case.expect in ranked[:3]
+        if match.tier is Tier.ANSWER:
+            correct += ranked[0] == case.expect
+            wrong += ranked[0] != case.expect
+        contains += case.expect in shown_entry_ids(match)
+    expected = sum(case.expect is not None for case in cases)
+    out_of_scope = len(cases) - expected
+    latencies.sort()
+
+    def share(count: int, total: int) -> float:
+        return round(count / total, 4) if total else 0.0
+
+    def percentile(fraction: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(fraction * len(latencies)))], 3) if latencies else 0.0
+
+    return EvalReport(
+        top1=share(top1, expected),
+        top3=share(top3, expected),
+        answered_correct=share(correct, expected),
+        answered_wrong=share(wrong, expected),
+        suggested_contains=share(contains, expected),
+        oos_false_answer=share(false_answers, out_of_scope),
+        latency_p50_ms=percentile(0.50),
+        latency_p99_ms=percentile(0.99),
+        cases=len(cases),
+        expected_cases=expected,
+        out_of_scope_cases=out_of_scope,
+    )
