@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ from knowledge.text import Analysed, char_ngrams
 
 # Term kinds, as the first character of a term: a word, or a CJK character n-gram of size 1, 2 or 3.
 WORD, UNIGRAM, BIGRAM, TRIGRAM = "w", "1", "2", "3"
-_GRAM_KINDS = {1: UNIGRAM, 2: BIGRAM, 3: TRIGRAM}
+GRAM_KINDS = {1: UNIGRAM, 2: BIGRAM, 3: TRIGRAM}
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,9 @@ class TermKindWeights:
     """How much each kind of term counts; single characters say little, whole words and bigrams say more."""
 
     word: float = 1.0
-    unigram: float = 0.25
+    unigram: float = 0.5
     bigram: float = 0.8
-    trigram: float = 0.4
+    trigram: float = 0.2
 
     def of(self, term: str) -> float:
         return {WORD: self.word, UNIGRAM: self.unigram, BIGRAM: self.bigram, TRIGRAM: self.trigram}[term[0]]
@@ -37,9 +37,17 @@ def terms_of(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2, 3)) -> set[s
     """The set of terms a text contributes: its content words and the n-grams of its CJK runs."""
     terms = {WORD + word for word in analysed.words}
     for size in gram_sizes:
-        kind = _GRAM_KINDS[size]
+        kind = GRAM_KINDS[size]
         terms.update(kind + gram for gram in char_ngrams(analysed.cjk_runs, (size,)))
     return terms
+
+
+def term_counts(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2, 3)) -> Counter[str]:
+    """Like `terms_of`, with how often each term occurs (BM25 needs frequencies)."""
+    counts = Counter(WORD + word for word in analysed.words)
+    for size in gram_sizes:
+        counts.update(GRAM_KINDS[size] + gram for gram in char_ngrams(analysed.cjk_runs, (size,)))
+    return counts
 
 
 class TermWeights:
@@ -98,3 +106,46 @@ class FieldIndex:
 
     def query_weight(self, query_terms: Iterable[str]) -> float:
         return sum(self.weights.weight(term) for term in query_terms)
+
+
+class BM25FIndex:
+    """BM25 over one document per entry whose fields are mixed with boosts (question > keywords > answer).
+
+    Term frequencies arrive already boosted, so a word in the question counts as several in the answer.
+    Each posting stores its final contribution (IDF × saturated frequency), so a query only adds floats.
+    """
+
+    def __init__(self, documents: Sequence[dict[str, float]], kinds: TermKindWeights, k1: float, b: float) -> None:
+        count = len(documents)
+        lengths = [sum(document.values()) for document in documents]
+        average = (sum(lengths) / count) if count else 1.0
+        document_frequency: dict[str, int] = defaultdict(int)
+        for document in documents:
+            for term in document:
+                document_frequency[term] += 1
+        self._kinds = kinds
+        self._saturation = k1 + 1.0
+        self._unseen_idf = TermWeights._idf(0, count)
+        self._idf = {term: TermWeights._idf(df, count) * kinds.of(term) for term, df in document_frequency.items()}
+        numbers: dict[str, array] = defaultdict(lambda: array("i"))
+        contributions: dict[str, array] = defaultdict(lambda: array("f"))
+        for number, (document, length) in enumerate(zip(documents, lengths, strict=True)):
+            length_norm = k1 * (1.0 - b + b * length / average)
+            for term, frequency in document.items():
+                numbers[term].append(number)
+                contributions[term].append(self._idf[term] * frequency * (k1 + 1.0) / (frequency + length_norm))
+        self._postings = {term: (numbers[term], contributions[term]) for term in numbers}
+
+    def scores(self, query_terms: Iterable[str]) -> tuple[dict[int, float], float]:
+        """Each touched entry's BM25 score, and the best score the query could reach (for scaling to 0..1)."""
+        accumulated: dict[int, float] = defaultdict(float)
+        ceiling = 0.0
+        for term in query_terms:
+            idf = self._idf.get(term)
+            ceiling += (idf if idf is not None else self._unseen_idf * self._kinds.of(term)) * self._saturation
+            posting = self._postings.get(term)
+            if posting is None:
+                continue
+            for number, contribution in zip(*posting, strict=True):
+                accumulated[number] += contribution
+        return accumulated, ceiling

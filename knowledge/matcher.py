@@ -1,37 +1,46 @@
 """Scores a customer's message against every enabled entry and decides how sure we are.
 
-Two stages. Retrieval walks the inverted indexes and gives each entry a weighted sum of field
-similarities (its best phrasing counts, not an average). Re-ranking looks again at the best few with
-rapidfuzz and keyword containment. The tier then depends on the top score *and* its lead over the
-runner-up, because two near-equal candidates mean we do not know which one the customer meant.
+Two stages. Retrieval walks two inverted indexes: BM25F over each entry as a whole (question, keywords,
+category and answer, boosted in that order) and a coverage similarity against each phrasing on its own
+(the best phrasing counts, not an average). Re-ranking looks again at the best few with rapidfuzz and
+keyword containment. The tier depends on the top score *and* its lead over the runner-up, because two
+near-equal candidates mean we do not know which one the customer meant.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from knowledge.index import FieldIndex, TermKindWeights, TermWeights, terms_of
+from knowledge.index import BM25FIndex, FieldIndex, TermKindWeights, TermWeights, term_counts, terms_of
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
 from knowledge.text import Segmenter, normalise
 
 
 @dataclass(frozen=True)
 class ScoringWeights:
-    """Relative weight of each piece of evidence; the first five sum to 1 so scores stay within 0..1."""
+    """How evidence is mixed. `whole_entry + best_phrasing + keyword_contained` = 1 keeps scores in 0..1."""
 
-    phrasing: float = 0.55
-    keywords: float = 0.10
+    whole_entry: float = 0.70
+    best_phrasing: float = 0.20
     keyword_contained: float = 0.10
-    answer: float = 0.20
-    category: float = 0.05
+    fuzzy: float = 0.10
     # Within a phrasing: how much covering the query matters against covering the phrasing.
     query_coverage_share: float = 0.5
-    fuzzy: float = 0.25
+    # BM25F field boosts: the question names the entry best; an answer mentions many things in passing.
+    question_boost: float = 3.0
+    alternate_boost: float = 2.0
+    keyword_boost: float = 2.0
+    category_boost: float = 1.0
+    answer_boost: float = 0.5
+    k1: float = 1.2
+    b: float = 0.75
     rerank_depth: int = 20
+    bm25_saturation: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -55,48 +64,52 @@ class Matcher:
         kinds: TermKindWeights | None = None,
     ) -> None:
         self.thresholds = thresholds
-        self.weights = weights or ScoringWeights()
+        self.weights = w = weights or ScoringWeights()
         self._segmenter = segmenter
-        enabled = [entry for entry in entries if entry.enabled]
         kinds = kinds or TermKindWeights()
-
-        def terms(text: str) -> set[str]:
-            return terms_of(segmenter.analyse(text))
-
-        phrasing_docs, phrasing_owners, keyword_docs, category_docs, answer_docs = [], [], [], [], []
+        enabled = [entry for entry in entries if entry.enabled]
+        phrasing_docs: list[set[str]] = []
+        phrasing_owners: list[int] = []
+        entry_docs: list[dict[str, float]] = []
         self._indexed: list[_Indexed] = []
         for number, entry in enumerate(enabled):
-            phrasings = [terms(text) for text in entry.phrasings]
-            phrasing_docs.extend(phrasings)
-            phrasing_owners.extend([number] * len(phrasings))
-            keyword_docs.append(set().union(*(terms(keyword) for keyword in entry.keywords)))
-            category_docs.append(terms(entry.category.replace("|", " ").replace("/", " ")))
-            answer_docs.append(terms(entry.answer))
+            analysed_phrasings = [segmenter.analyse(text) for text in entry.phrasings]
+            phrasing_docs.extend(terms_of(analysed) for analysed in analysed_phrasings)
+            phrasing_owners.extend([number] * len(analysed_phrasings))
+            fields = [
+                (term_counts(analysed_phrasings[0]), w.question_boost),
+                *((term_counts(analysed), w.alternate_boost) for analysed in analysed_phrasings[1:]),
+                (term_counts(segmenter.analyse(" ".join(entry.keywords))), w.keyword_boost),
+                (term_counts(segmenter.analyse(entry.category.replace("|", " "))), w.category_boost),
+                (term_counts(segmenter.analyse(entry.answer), (1, 2)), w.answer_boost),
+            ]
+            document: Counter[str] = Counter()
+            for counts, boost in fields:
+                for term, count in counts.items():
+                    document[term] += count * boost
+            entry_docs.append(document)
             self._indexed.append(
                 _Indexed(
                     entry=entry,
-                    segmented_phrasings=tuple(segmenter.segment(text) for text in entry.phrasings),
+                    segmented_phrasings=tuple(" ".join(analysed.words) for analysed in analysed_phrasings),
                     compact_keywords=tuple(
                         compact for compact in (normalise(k).replace(" ", "") for k in entry.keywords) if compact
                     ),
                 )
             )
         # Rarity is judged per entry over everything that names it, so alternates do not dilute it.
-        title_docs = _title_documents(phrasing_docs, phrasing_owners, keyword_docs, category_docs)
-        title_weights = TermWeights(title_docs, kinds)
-        entry_numbers = range(len(enabled))
-        self._phrasings = FieldIndex(phrasing_docs, phrasing_owners, title_weights)
-        self._keywords = FieldIndex(keyword_docs, entry_numbers, title_weights)
-        self._categories = FieldIndex(category_docs, entry_numbers, title_weights)
-        self._answers = FieldIndex(answer_docs, entry_numbers, TermWeights(answer_docs, kinds))
+        title_docs = [set[str]() for _ in enabled]
+        for document, owner in zip(phrasing_docs, phrasing_owners, strict=True):
+            title_docs[owner] |= document
+        self._phrasings = FieldIndex(phrasing_docs, phrasing_owners, TermWeights(title_docs, kinds))
+        self._entries = BM25FIndex(entry_docs, kinds, k1=w.k1, b=w.b)
 
     def match(self, text: str, limit: int = 3) -> Match:
         """Rank entries for `text` and pick a tier; pure and thread-safe."""
         analysed = self._segmenter.analyse(text)
         if analysed.is_empty or not self._indexed:
             return Match(tier=Tier.NONE, candidates=())
-        query_terms = terms_of(analysed)
-        ranked = self._retrieve(query_terms)
+        ranked = self._retrieve(terms_of(analysed))
         if not ranked:
             return Match(tier=Tier.NONE, candidates=())
         scored = self._rerank(text, " ".join(analysed.words), ranked)
@@ -114,13 +127,14 @@ class Matcher:
             owner = owners[document]
             if similarity > best_phrasing.get(owner, 0.0):
                 best_phrasing[owner] = similarity
-        scores = {owner: w.phrasing * similarity for owner, similarity in best_phrasing.items()}
-        for index, field_weight in ((self._keywords, w.keywords), (self._categories, w.category)):
-            for owner, matched in index.matched_weight(query_terms).items():
-                scores[owner] = scores.get(owner, 0.0) + field_weight * matched / query_weight
-        answer_query_weight = self._answers.query_weight(query_terms)
-        for owner, matched in self._answers.matched_weight(query_terms).items():
-            scores[owner] = scores.get(owner, 0.0) + w.answer * matched / answer_query_weight
+        bm25, ceiling = self._entries.scores(query_terms)
+        # BM25 relative to the best entry ranks well, but a best entry that matched little must not look
+        # sure: below `bm25_saturation` of the query's ceiling, the scale stops being relative.
+        scale = max(max(bm25.values(), default=1.0), w.bm25_saturation * ceiling)
+        scores = {
+            owner: w.whole_entry * score / scale + w.best_phrasing * best_phrasing.get(owner, 0.0)
+            for owner, score in bm25.items()
+        }
         return heapq.nlargest(w.rerank_depth, scores.items(), key=lambda item: item[1])
 
     def _rerank(self, text: str, segmented_query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -148,12 +162,3 @@ class Matcher:
         if top >= self.thresholds.suggest:
             return Tier.SUGGEST
         return Tier.NONE
-
-
-def _title_documents(
-    phrasing_docs: list[set[str]], owners: list[int], keyword_docs: list[set[str]], category_docs: list[set[str]]
-) -> list[set[str]]:
-    titles = [keywords | category for keywords, category in zip(keyword_docs, category_docs, strict=True)]
-    for document, owner in zip(phrasing_docs, owners, strict=True):
-        titles[owner] |= document
-    return titles

@@ -49,9 +49,9 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    answer: float = Field(default=0.62, ge=0.0, le=1.0)
-    suggest: float = Field(default=0.30, ge=0.0, le=1.0)
-    margin: float = Field(default=0.08, ge=0.0, le=1.0)
+    answer: float = Field(default=0.74, ge=0.0, le=1.0)
+    suggest: float = Field(default=0.35, ge=0.0, le=1.0)
+    margin: float = Field(default=0.16, ge=0.0, le=1.0)
 
 
 class Tier(StrEnum):
