@@ -27,13 +27,19 @@ class TermKindWeights:
     word: float = 1.0
     unigram: float = 0.5
     bigram: float = 0.8
-    trigram: float = 0.2
+    trigram: float = 0.0
 
     def of(self, term: str) -> float:
         return {WORD: self.word, UNIGRAM: self.unigram, BIGRAM: self.bigram, TRIGRAM: self.trigram}[term[0]]
 
 
-def terms_of(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2, 3)) -> set[str]:
+def common_term_cutoff(document_count: int) -> int:
+    """Postings longer than this are skipped at query time: such terms weigh little (low IDF) but would
+    make a query's cost grow with the knowledge base. Small knowledge bases are never pruned."""
+    return max(500, document_count // 50)
+
+
+def terms_of(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2)) -> set[str]:
     """The set of terms a text contributes: its content words and the n-grams of its CJK runs."""
     terms = {WORD + word for word in analysed.words}
     for size in gram_sizes:
@@ -42,7 +48,7 @@ def terms_of(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2, 3)) -> set[s
     return terms
 
 
-def term_counts(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2, 3)) -> Counter[str]:
+def term_counts(analysed: Analysed, gram_sizes: Sequence[int] = (1, 2)) -> Counter[str]:
     """Like `terms_of`, with how often each term occurs (BM25 needs frequencies)."""
     counts = Counter(WORD + word for word in analysed.words)
     for size in gram_sizes:
@@ -89,6 +95,7 @@ class FieldIndex:
         # array('i') keeps 100k-entry indexes to a few bytes per posting instead of a Python int each.
         self._postings = {term: array("i", numbers) for term, numbers in postings.items()}
         self.owners = array("i", owners)
+        self._common_df = common_term_cutoff(len(documents))
         self.norms = [sum(weights.weight(term) for term in terms) for terms in documents]
         self.weights = weights
 
@@ -97,7 +104,7 @@ class FieldIndex:
         accumulated: dict[int, float] = defaultdict(float)
         for term in query_terms:
             numbers = self._postings.get(term)
-            if numbers is None:
+            if numbers is None or len(numbers) > self._common_df:
                 continue
             weight = self.weights.weight(term)
             for number in numbers:
@@ -135,6 +142,7 @@ class BM25FIndex:
                 numbers[term].append(number)
                 contributions[term].append(self._idf[term] * frequency * (k1 + 1.0) / (frequency + length_norm))
         self._postings = {term: (numbers[term], contributions[term]) for term in numbers}
+        self._common_df = common_term_cutoff(count)
 
     def scores(self, query_terms: Iterable[str]) -> tuple[dict[int, float], float]:
         """Each touched entry's BM25 score, and the best score the query could reach (for scaling to 0..1)."""
@@ -144,7 +152,7 @@ class BM25FIndex:
             idf = self._idf.get(term)
             ceiling += (idf if idf is not None else self._unseen_idf * self._kinds.of(term)) * self._saturation
             posting = self._postings.get(term)
-            if posting is None:
+            if posting is None or len(posting[0]) > self._common_df:
                 continue
             for number, contribution in zip(*posting, strict=True):
                 accumulated[number] += contribution

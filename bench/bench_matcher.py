@@ -1,0 +1,105 @@
+"""Matcher speed and memory on synthetic knowledge bases of 1k, 10k and 100k entries.
+
+Run: `.venv/bin/python bench/bench_matcher.py [SIZES...]`. Each size runs in a fresh process so peak
+memory (ru_maxrss) belongs to that size alone. Text is random but shaped like real FAQ text: words of
+2-4 characters drawn with a Zipf-like frequency from a few thousand CJK characters, plus filler words.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from knowledge import Entry, KnowledgeBase, Tier, warm_up
+
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+QUERIES = 3_000
+FILLERS = ["请问", "我想", "怎么", "一下", "可以", "吗", "呢", "你好", "如何", "为什么"]
+
+
+def make_vocabulary(rng: random.Random, size: int = 30_000) -> list[str]:
+    characters = [chr(code) for code in rng.sample(range(0x4E00, 0x9FA5), 3_500)]
+    return ["".join(rng.choices(characters, k=rng.choice((2, 2, 3, 4)))) for _ in range(size)]
+
+
+def zipf_words(rng: random.Random, vocabulary: list[str], count: int) -> list[str]:
+    # Rank-frequency ~ 1/rank: a few words are everywhere, most are rare, as in real text.
+    return [vocabulary[min(int(rng.paretovariate(1.0)) - 1, len(vocabulary) - 1)] for _ in range(count)]
+
+
+def make_entries(rng: random.Random, vocabulary: list[str], count: int) -> list[Entry]:
+    shuffled = vocabulary[:]
+    rng.shuffle(shuffled)  # decorrelate Zipf rank from vocabulary order per field
+    entries = []
+    for number in range(count):
+        topic = rng.sample(vocabulary, 3)  # each entry's own rarer words
+        entries.append(
+            Entry(
+                id=f"e{number}",
+                question="".join(topic[:2] + zipf_words(rng, shuffled, rng.randint(1, 3))),
+                alternates=["".join(rng.sample(topic, 2) + zipf_words(rng, shuffled, 2)) for _ in range(2)],
+                keywords=topic[:2],
+                category=rng.choice(vocabulary[:50]),
+                answer="，".join(zipf_words(rng, shuffled, rng.randint(15, 40)) + topic),
+            )
+        )
+    return entries
+
+
+def make_queries(rng: random.Random, entries: list[Entry], vocabulary: list[str]) -> list[str]:
+    queries = []
+    for _ in range(QUERIES):
+        entry = rng.choice(entries)
+        words = [*entry.keywords, *rng.sample(vocabulary, rng.randint(0, 2))]
+        rng.shuffle(words)
+        queries.append(rng.choice(FILLERS) + "".join(words) + rng.choice(FILLERS))
+    return queries
+
+
+def run_one(size: int) -> None:
+    rng = random.Random(size)
+    vocabulary = make_vocabulary(rng)
+    entries = make_entries(rng, vocabulary, size)
+    queries = make_queries(rng, entries, vocabulary)
+    warm_up()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    kb = KnowledgeBase.from_entries(entries)
+    build_seconds = time.perf_counter() - started
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for query in queries[:200]:
+        kb.match(query)  # warm caches before timing
+    latencies = []
+    answered = 0
+    for query in queries:
+        begun = time.perf_counter()
+        match = kb.match(query)
+        latencies.append((time.perf_counter() - begun) * 1000.0)
+        answered += match.tier is Tier.ANSWER
+    latencies.sort()
+    print(
+        f"{size:>7} entries  build {build_seconds:6.2f} s  "
+        f"p50 {statistics.median(latencies):.3f} ms  p99 {latencies[int(0.99 * len(latencies))]:.3f} ms  "
+        f"peak RSS {rss_after / 1024:.0f} MB (index ~{(rss_after - rss_before) / 1024:.0f} MB)  "
+        f"answered {answered / len(queries):.0%}",
+        flush=True,
+    )
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--one"]:
+        run_one(int(argv[1]))
+        return
+    for size in [int(arg) for arg in argv] or DEFAULT_SIZES:
+        subprocess.run([sys.executable, "-W", "ignore", __file__, "--one", str(size)], check=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
