@@ -21,6 +21,7 @@ from desk.service import Desk
 from desk.startup import build_desk
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
+from handlers.ordering import PerChatOrderedProcessor
 from knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -78,6 +79,7 @@ def build_application(settings: Settings, desk: Desk) -> Application:
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
         .get_updates_read_timeout(tg.poll_timeout + 10)
+        .concurrent_updates(PerChatOrderedProcessor(tg.concurrent_updates))
     )
     if tg.overall_max_rate > 0:
         limiter = AIORateLimiter(

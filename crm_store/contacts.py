@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Insert, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm_store.models import Actor, Contact, ContentKind, Customer, Direction
@@ -31,37 +33,57 @@ def record_contact(
     tier: str | None = None,
     wait_ms: int | None = None,
     handling_ms: int | None = None,
-    reply_to: Contact | None = None,
+    reply_to_id: int | None = None,
     update_id: int | None = None,
     chat_id: int | None = None,
     message_id: int | None = None,
     staff_user_id: int | None = None,
     staff_name: str | None = None,
-) -> Contact:
-    contact = Contact(
-        customer_id=customer.id,
-        at=at,
-        channel=customer.channel,
-        direction=direction,
-        actor=actor,
-        kind=kind,
-        text=text,
-        intent=intent,
-        entry_id=entry_id,
-        score=score,
-        tier=tier,
-        wait_ms=wait_ms,
-        handling_ms=handling_ms,
-        reply_to_id=reply_to.id if reply_to else None,
-        update_id=update_id,
-        chat_id=chat_id,
-        message_id=message_id,
-        staff_user_id=staff_user_id,
-        staff_name=staff_name,
-    )
-    session.add(contact)
-    session.flush()
-    return contact
+) -> int | None:
+    """Insert one contact and return its id; None when its `update_id` was recorded before.
+
+    One INSERT … RETURNING per contact (this is the hottest write): no ORM unit of work, and a
+    redelivered update is skipped by the database itself (ON CONFLICT DO NOTHING), with no race.
+    """
+    values = {
+        "customer_id": customer.id,
+        "at": at,
+        "channel": customer.channel,
+        "direction": direction,
+        "actor": actor,
+        "kind": kind,
+        "text": text,
+        "intent": intent,
+        "entry_id": entry_id,
+        "score": score,
+        "tier": tier,
+        "wait_ms": wait_ms,
+        "handling_ms": handling_ms,
+        "reply_to_id": reply_to_id,
+        "update_id": update_id,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "staff_user_id": staff_user_id,
+        "staff_name": staff_name,
+    }
+    connection = session.connection()
+    statement = _insert_statement(connection.dialect.name, skip_known_updates=update_id is not None)
+    return connection.execute(statement, values).scalar_one_or_none()
+
+
+@cache
+def _insert_statement(dialect: str, *, skip_known_updates: bool) -> Insert:
+    # Built once and executed with parameters, so SQLAlchemy compiles it once too.
+    table = Contact.__table__
+    if not skip_known_updates:
+        return insert(table).returning(table.c.id)
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[table.c.update_id])
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[table.c.update_id])
+    else:
+        raise NotImplementedError(f"no duplicate-safe insert for {dialect}")
+    return statement.returning(table.c.id)
 
 
 def recent_contacts(session: Session, customer_id: int, limit: int = 10) -> Sequence[Contact]:

@@ -47,8 +47,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    is_sqlite = url.startswith("sqlite")
+    # A server connection can go stale between messages; a local SQLite file cannot.
+    engine = create_engine(url, echo=echo, pool_pre_ping=not is_sqlite)
+    if is_sqlite:
         event.listen(engine, "connect", _tune_sqlite)
     return engine
 

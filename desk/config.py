@@ -37,6 +37,7 @@ class TelegramSettings(Section):
     max_retries: int = Field(default=2, ge=0, le=5)
     overall_max_rate: float = Field(default=30, ge=0)
     group_max_rate: float = Field(default=20, ge=0)
+    concurrent_updates: int = Field(default=4, ge=1, le=256)
 
     @field_validator("base_url", "base_file_url")
     @classmethod

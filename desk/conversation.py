@@ -7,18 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from time import perf_counter
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store import (
     Actor,
-    Contact,
     ContentKind,
     Customer,
     Direction,
     find_or_create_customer,
     record_contact,
-    update_already_recorded,
 )
 from desk.language import reply_language
 from desk.messages import Inbound, Outcome, Reply
@@ -41,23 +38,23 @@ class DeskContext:
 def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outcome:
     """Record the customer's contact, decide the answer, record the answer; the caller commits, then sends."""
     started = perf_counter()
-    if inbound.update_id is not None and update_already_recorded(session, inbound.update_id):
-        return Outcome(duplicate=True)
     customer = _customer_for(session, inbound, ctx.clock())
     text = clean_text(inbound.text, ctx.max_text_chars)
-    incoming = _record_incoming(session, customer, inbound, text)
-    if incoming is None:
+    # Decide first (pure), so each contact is written once, complete.
+    decision = _decide(ctx, inbound, customer, text)
+    incoming_id = _record_incoming(session, customer, inbound, text, decision)
+    if incoming_id is None:
         return Outcome(duplicate=True)
+    return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, decision, started))
+
+
+def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> Decision:
     # A command's Latin name says nothing about the customer's language.
     spoken = "" if inbound.kind == ContentKind.COMMAND else text
     language = reply_language(spoken, customer.language, ctx.default_language)
     if inbound.kind == ContentKind.BUTTON:
-        decision = decide_action(ctx.kb, inbound.action, language)
-    else:
-        decision = decide_message(ctx.kb, inbound.kind, text, language, business=ctx.business_name)
-    incoming.intent = decision.intent
-    incoming.entry_id, incoming.score, incoming.tier = decision.entry_id, decision.score, decision.tier
-    return Outcome(replies=_record_answers(session, ctx, customer, incoming, decision, started))
+        return decide_action(ctx.kb, inbound.action, language)
+    return decide_message(ctx.kb, inbound.kind, text, language, business=ctx.business_name)
 
 
 def _customer_for(session: Session, inbound: Inbound, now: datetime) -> Customer:
@@ -73,42 +70,43 @@ def _customer_for(session: Session, inbound: Inbound, now: datetime) -> Customer
     )
 
 
-def _record_incoming(session: Session, customer: Customer, inbound: Inbound, text: str) -> Contact | None:
-    """The inbound contact, or None when another worker recorded the same update a moment ago."""
-    try:
-        with session.begin_nested():
-            return record_contact(
-                session,
-                customer,
-                at=inbound.sent_at,
-                direction=Direction.INBOUND,
-                actor=Actor.CUSTOMER,
-                kind=inbound.kind,
-                text=text or (inbound.action or ""),
-                update_id=inbound.update_id,
-                chat_id=inbound.customer.chat_id,
-                message_id=inbound.message_id,
-            )
-    except IntegrityError:
-        if inbound.update_id is not None and update_already_recorded(session, inbound.update_id):
-            return None
-        raise
+def _record_incoming(
+    session: Session, customer: Customer, inbound: Inbound, text: str, decision: Decision
+) -> int | None:
+    """The inbound contact's id, or None when this update was recorded before (a redelivery)."""
+    return record_contact(
+        session,
+        customer,
+        at=inbound.sent_at,
+        direction=Direction.INBOUND,
+        actor=Actor.CUSTOMER,
+        kind=inbound.kind,
+        text=text or (inbound.action or ""),
+        update_id=inbound.update_id,
+        chat_id=inbound.customer.chat_id,
+        message_id=inbound.message_id,
+        intent=decision.intent,
+        entry_id=decision.entry_id,
+        score=decision.score,
+        tier=decision.tier,
+    )
 
 
 def _record_answers(
     session: Session,
     ctx: DeskContext,
     customer: Customer,
-    incoming: Contact,
+    inbound: Inbound,
+    incoming_id: int,
     decision: Decision,
     started: float,
 ) -> list[Reply]:
     now = ctx.clock()
-    wait_ms = max(0, int((now - incoming.at).total_seconds() * 1000))
+    wait_ms = max(0, int((now - inbound.sent_at).total_seconds() * 1000))
     handling_ms = int((perf_counter() - started) * 1000)
     replies = []
     for reply in decision.replies:
-        contact = record_contact(
+        contact_id = record_contact(
             session,
             customer,
             at=now,
@@ -122,8 +120,8 @@ def _record_answers(
             tier=decision.tier,
             wait_ms=wait_ms,
             handling_ms=handling_ms,
-            reply_to=incoming,
-            chat_id=incoming.chat_id,
+            reply_to_id=incoming_id,
+            chat_id=inbound.customer.chat_id,
         )
-        replies.append(Reply(reply.text, reply.buttons, contact_id=contact.id))
+        replies.append(Reply(reply.text, reply.buttons, contact_id=contact_id))
     return replies

@@ -10,7 +10,6 @@ from functools import partial
 from typing import TypeVar
 
 from crm_store import Store
-from crm_store.contacts import set_message_id
 from desk.conversation import DeskContext, handle_inbound
 from desk.messages import Inbound, Outcome
 from knowledge import KnowledgeBase
@@ -39,10 +38,6 @@ class Desk:
     async def handle(self, inbound: Inbound) -> Outcome:
         """Record and answer one customer contact."""
         return await self.run(handle_inbound, self.context, inbound)
-
-    async def note_sent(self, contact_id: int, message_id: int) -> None:
-        """Remember the channel's message id of an answer we sent."""
-        await self.run(set_message_id, contact_id, message_id)
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """Run `work(session, *args)` in one transaction on the store's thread."""

@@ -33,6 +33,5 @@ async def on_customer_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def _answer(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound, chat_id: int) -> None:
-    desk = desk_of(context)
-    outcome = await desk.handle(inbound)
-    await send_outcome(context.bot, desk, chat_id, outcome)
+    outcome = await desk_of(context).handle(inbound)
+    await send_outcome(context.bot, chat_id, outcome)

@@ -10,7 +10,6 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from desk.messages import Outcome, Reply
-from desk.service import Desk
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4096
@@ -23,11 +22,11 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-async def send_outcome(bot: Bot, desk: Desk, chat_id: int, outcome: Outcome) -> None:
+async def send_outcome(bot: Bot, chat_id: int, outcome: Outcome) -> None:
     """Send each reply in order; a failed send is logged, the contact is already recorded."""
     for reply in outcome.replies:
         try:
-            sent = await bot.send_message(
+            await bot.send_message(
                 chat_id,
                 html.escape(reply.text)[:MAX_MESSAGE],
                 parse_mode=ParseMode.HTML,
@@ -36,5 +35,3 @@ async def send_outcome(bot: Bot, desk: Desk, chat_id: int, outcome: Outcome) -> 
         except TelegramError as exc:
             log.warning("reply to chat %s not delivered: %s", chat_id, exc.__class__.__name__)
             return
-        if reply.contact_id is not None:
-            await desk.note_sent(reply.contact_id, sent.message_id)

@@ -12,6 +12,7 @@ therefore answer 400, never 404.
 
 import os
 
+from ._process import FakeBotApiProcess
 from ._server import FakeBotApi
 from ._thread import FakeBotApiThread
 from ._types import ApiCall, ApiError, UploadedFile
@@ -20,6 +21,7 @@ __all__ = [
     "ApiCall",
     "ApiError",
     "FakeBotApi",
+    "FakeBotApiProcess",
     "FakeBotApiThread",
     "UploadedFile",
     "bypass_proxy_for_loopback",

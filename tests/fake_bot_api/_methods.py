@@ -48,9 +48,9 @@ class BotApiMethods(ApiState):
         while True:
             batch = [e for e in self._pending if e.redelivery or e.update["update_id"] >= offset]
             wanted = [e for e in batch if self._wanted(e.update)]
-            for e in batch:  # updates of unwanted types are dropped, as Telegram does
-                if e not in wanted:
-                    self._pending.remove(e)
+            if len(wanted) != len(batch):  # updates of unwanted types are dropped, as Telegram does
+                unwanted = {id(e) for e in batch} - {id(e) for e in wanted}
+                self._pending = [e for e in self._pending if id(e) not in unwanted]
             remaining = deadline - asyncio.get_running_loop().time()
             if wanted or self._closing or remaining <= 0:
                 break
