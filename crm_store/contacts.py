@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Insert, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Executable, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from crm_store.models import Actor, Contact, ContentKind, Customer, Direction
@@ -72,18 +71,22 @@ def record_contact(
 
 
 @cache
-def _insert_statement(dialect: str, *, skip_known_updates: bool) -> Insert:
-    # Built once and executed with parameters, so SQLAlchemy compiles it once too.
+def _insert_statement(dialect: str, *, skip_known_updates: bool) -> Executable:
+    # Built once and executed with parameters. The dialects' on_conflict_do_nothing() constructs
+    # carry no cache key, so SQLAlchemy would compile them on every call (a quarter of the write
+    # cost); a typed text() statement is compiled once. Both SQLite (3.35+) and PostgreSQL speak it.
     table = Contact.__table__
     if not skip_known_updates:
         return insert(table).returning(table.c.id)
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[table.c.update_id])
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[table.c.update_id])
-    else:
+    if dialect not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"no duplicate-safe insert for {dialect}")
-    return statement.returning(table.c.id)
+    columns = [column for column in table.columns if column.name != "id"]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(column.name for column in columns)}) "
+        f"VALUES ({', '.join(':' + column.name for column in columns)}) "
+        "ON CONFLICT (update_id) DO NOTHING RETURNING id"
+    )
+    return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in columns))
 
 
 def recent_contacts(session: Session, customer_id: int, limit: int = 10) -> Sequence[Contact]:
