@@ -38,6 +38,7 @@ def record_contact(
     message_id: int | None = None,
     staff_user_id: int | None = None,
     staff_name: str | None = None,
+    ticket_id: int | None = None,
 ) -> int | None:
     """Insert one contact and return its id; None when its `update_id` was recorded before.
 
@@ -64,6 +65,7 @@ def record_contact(
         "message_id": message_id,
         "staff_user_id": staff_user_id,
         "staff_name": staff_name,
+        "ticket_id": ticket_id,
     }
     connection = session.connection()
     statement = _insert_statement(connection.dialect.name, skip_known_updates=update_id is not None)

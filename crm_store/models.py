@@ -100,9 +100,169 @@ class Contact(Base):
     wait_ms: Mapped[int | None] = mapped_column(Integer)
     handling_ms: Mapped[int | None] = mapped_column(Integer)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # The complaint ticket this contact belongs to, when the chat was escalated.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     # Telegram's update_id: unique, so a redelivered update is recorded once.
     update_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     customer: Mapped[Customer] = relationship(back_populates="contacts", lazy="raise")
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+# Tickets in these states hold the chat: the bot does not answer by itself, staff do.
+ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.ASSIGNED, TicketStatus.REOPENED)
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class TagKind(StrEnum):
+    VALUE = "value"
+    STAGE = "stage"
+    LOYALTY = "loyalty"
+    TEMPERAMENT = "temperament"
+    RISK = "risk"
+    CUSTOM = "custom"
+
+
+class TagSource(StrEnum):
+    RULE = "rule"
+    STAFF = "staff"
+    CONFIG = "config"
+
+
+class Ticket(Base):
+    """A registered complaint or request for a person (登记制度): nothing escalated goes unrecorded."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "customer_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Public number quoted to the customer and staff, e.g. T000042.
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    status: Mapped[TicketStatus] = mapped_column(String(16))
+    cause: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[Priority] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    assignee_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_name: Mapped[str | None] = mapped_column(String(128))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Deadline bookkeeping for the periodic check; stored, so a restart neither forgets nor repeats.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship(lazy="raise")
+
+
+class TicketEvent(Base):
+    """The audit trail: every change of a ticket, and staff notes, with who and when."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index(None, "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[Actor] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str | None] = mapped_column(String(128))
+    old_value: Mapped[str | None] = mapped_column(String(128))
+    new_value: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[TagKind] = mapped_column(String(16))
+
+
+class CustomerTag(Base):
+    """A tag on a customer, with where it came from (a rule, the config, a staff member) and when."""
+
+    __tablename__ = "customer_tags"
+    __table_args__ = (UniqueConstraint("customer_id", "tag_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"))
+    source: Mapped[TagSource] = mapped_column(String(16))
+    set_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    set_by_name: Mapped[str | None] = mapped_column(String(128))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    tag: Mapped[Tag] = relationship(lazy="joined")
+
+
+class StaffTopic(Base):
+    """The staff group's forum topic for one customer (one per customer, ever: unique)."""
+
+    __tablename__ = "staff_topics"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RelayedMessage(Base):
+    """One message copied between a customer's chat and their staff topic, so replies find their target."""
+
+    __tablename__ = "relayed_messages"
+    __table_args__ = (
+        Index(None, "staff_chat_id", "staff_message_id"),
+        Index(None, "customer_chat_id", "customer_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    direction: Mapped[Direction] = mapped_column(String(8))
+    customer_chat_id: Mapped[int] = mapped_column(BigInteger)
+    customer_message_id: Mapped[int] = mapped_column(BigInteger)
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int] = mapped_column(BigInteger)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Export(Base):
+    """Who pulled which records, when, and how many (customer data is confidential)."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_name: Mapped[str | None] = mapped_column(String(128))
+    what: Mapped[str] = mapped_column(String(32))
+    filters: Mapped[str] = mapped_column(Text, default="")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    format: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))

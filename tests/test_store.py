@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from crm_store import (
     Actor,
+    Base,
     Contact,
     ContentKind,
     Direction,
@@ -38,9 +41,16 @@ def test_migrations_create_every_table_and_are_idempotent(store: Store) -> None:
     """Start-up upgrades an empty database, and running the upgrade again changes nothing."""
     store.upgrade()
     tables = set(sa.inspect(store.engine).get_table_names())
-    assert {"customers", "contacts", "alembic_version"} <= tables
+    assert {"customers", "contacts", "tickets", "ticket_events", "customer_tags", "alembic_version"} <= tables
     with store.engine.connect() as connection:
         assert connection.execute(sa.text("select version_num from alembic_version")).scalar() is not None
+
+
+def test_migrations_match_the_models(store: Store) -> None:
+    """A model change without its migration would only show on a customer's upgraded database."""
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
 
 
 def test_customer_is_created_once_and_profile_refreshed(store: Store) -> None:
