@@ -29,3 +29,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet -e ".[dev]"
     echo "$wanted" > "$stamp"
 fi
+
+# Report charts carry Chinese labels: without a CJK font matplotlib draws empty boxes.
+if ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 &&
+    ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh family | grep -q .; }; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing the CJK font for report charts (fonts-noto-cjk)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk; } \
+            >/dev/null || echo "setup: could not install fonts-noto-cjk; report charts will show boxes for Chinese" >&2
+    else
+        echo "setup: no CJK font found: report charts will show boxes for Chinese." >&2
+        echo "       Install one, e.g. 'sudo apt-get install fonts-noto-cjk' (Debian/Ubuntu) or Noto Sans CJK SC." >&2
+    fi
+fi
