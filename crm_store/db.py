@@ -52,6 +52,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(url, echo=echo, pool_pre_ping=not is_sqlite)
     if is_sqlite:
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 
@@ -63,6 +64,13 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # The sqlite3 module's own transaction handling skips DDL and breaks SAVEPOINT; take it over
+    # (the SQLAlchemy documentation's recipe), so migrations and nested transactions are atomic.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite(connection) -> None:  # type: ignore[no-untyped-def]
+    connection.exec_driver_sql("BEGIN")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -103,6 +103,42 @@ class DeskSettings(Section):
         return ZoneInfo(self.timezone)
 
 
+class ComplaintSettings(Section):
+    lexicon: list[str] = ["投诉", "差评", "退款不到账", "太差了", "骗人", "complaint"]
+    causes: dict[str, list[str]] = {}
+    after_resolution: str = Field(default="reopen", pattern="^(reopen|new)$")
+    reopen_days: int = Field(default=7, ge=0)
+    low_score: int = Field(default=2, ge=1, le=5)
+    repeat_count: int = Field(default=2, ge=2)
+    repeat_days: int = Field(default=90, ge=1)
+    new_customer_days: int = Field(default=30, ge=0)
+
+    @field_validator("lexicon")
+    @classmethod
+    def _no_blank_words(cls, value: list[str]) -> list[str]:
+        if any(not word.strip() for word in value):
+            raise ValueError("contains an empty word")
+        return value
+
+
+class SlaSettings(Section):
+    home_regions: list[str] = ["杭州"]
+    home_hours: float = Field(default=12, gt=0)
+    other_hours: float = Field(default=24, gt=0)
+    unknown_region: str = Field(default="other", pattern="^(home|other)$")
+    # Customers with one of these tags get at most this many hours (the shortest applies).
+    tag_hours: dict[str, float] = {"VIP": 4, "key_account": 4}
+    remind_before_minutes: float = Field(default=60, ge=0)
+    check_seconds: float = Field(default=60, gt=0)
+
+
+class TagSettings(Section):
+    # Customers (Telegram user ids) tagged VIP by configuration.
+    vip_customers: list[int] = []
+    # Tickets of customers with these tags get high priority and go to the front of the queue.
+    priority_tags: list[str] = ["VIP", "key_account"]
+
+
 class LoggingSettings(Section):
     level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -120,6 +156,9 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     desk: DeskSettings = DeskSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
+    sla: SlaSettings = SlaSettings()
+    tags: TagSettings = TagSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

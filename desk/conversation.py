@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from crm_store import (
@@ -16,11 +18,17 @@ from crm_store import (
     Direction,
     find_or_create_customer,
     record_contact,
+    tickets,
 )
+from crm_store.models import Contact, Ticket
+from desk import actions, escalation
+from desk.complaints import ComplaintPolicy
+from desk.intents import Intent
 from desk.language import reply_language
-from desk.messages import Inbound, Outcome, Reply
+from desk.messages import Escalation, Inbound, Outcome, Reply
 from desk.routing import Decision, decide_action, decide_message
 from desk.text_input import clean_text
+from desk.texts import say
 from knowledge import KnowledgeBase
 
 
@@ -33,19 +41,100 @@ class DeskContext:
     business_name: str = ""
     default_language: str = "zh"
     max_text_chars: int = 4096
+    complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
 
 def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outcome:
     """Record the customer's contact, decide the answer, record the answer; the caller commits, then sends."""
     started = perf_counter()
-    customer = _customer_for(session, inbound, ctx.clock())
+    now = ctx.clock()
+    customer = _customer_for(session, inbound, now)
     text = clean_text(inbound.text, ctx.max_text_chars)
+    held = tickets.active_ticket(session, customer.id)
     # Decide first (pure), so each contact is written once, complete.
     decision = _decide(ctx, inbound, customer, text)
-    incoming_id = _record_incoming(session, customer, inbound, text, decision)
+    if held is not None and decision.intent not in (Intent.RATED, Intent.PICKED, Intent.SOLVED):
+        # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
+        decision = Decision(Intent.RELAYED, ())
+    incoming_id = _record_incoming(session, customer, inbound, text, decision, held.id if held else None)
     if incoming_id is None:
         return Outcome(duplicate=True)
+    if decision.intent == Intent.RELAYED and held is not None:
+        relay = Escalation(
+            customer.id,
+            held.id,
+            held.number or "",
+            relay_message=inbound.kind != ContentKind.BUTTON,
+            contact_id=incoming_id,
+        )
+        return Outcome(escalation=relay)
+    if decision.intent in (Intent.COMPLAINT, Intent.HANDOFF):
+        return _escalate(session, ctx, customer, inbound, text, decision, incoming_id, started)
+    if decision.intent == Intent.RATED:
+        return _rate(session, ctx, customer, inbound, incoming_id, started)
     return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, decision, started))
+
+
+def _escalate(
+    session: Session,
+    ctx: DeskContext,
+    customer: Customer,
+    inbound: Inbound,
+    text: str,
+    decision: Decision,
+    incoming_id: int,
+    started: float,
+) -> Outcome:
+    language = _language(ctx, inbound, customer, text)
+    registered = escalation.register(
+        session,
+        ctx.complaints,
+        ctx.zone,
+        customer,
+        text=text,
+        intent=decision.intent,
+        language=language,
+        now=ctx.clock(),
+    )
+    ticket = registered.ticket
+    session.execute(update(Contact).where(Contact.id == incoming_id).values(ticket_id=ticket.id))
+    answer = Decision(decision.intent, (Reply(registered.customer_text),))
+    replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
+    relay = inbound.kind not in (ContentKind.BUTTON, ContentKind.COMMAND)
+    handover = Escalation(
+        customer.id,
+        ticket.id,
+        ticket.number or "",
+        header=registered.staff_header,
+        relay_message=relay,
+        contact_id=incoming_id,
+    )
+    return Outcome(replies=replies, escalation=handover)
+
+
+def _rate(
+    session: Session, ctx: DeskContext, customer: Customer, inbound: Inbound, incoming_id: int, started: float
+) -> Outcome:
+    language = _language(ctx, inbound, customer, "")
+    action = actions.parse_action(inbound.action)
+    ticket_id, _, score_text = (action.argument if action else "").partition(":")
+    ticket = session.get(Ticket, int(ticket_id)) if ticket_id.isdigit() else None
+    if ticket is None or ticket.customer_id != customer.id or ticket.rated_at is not None:
+        # Someone else's ticket, or rated already: a forged or stale button.
+        stale = Decision(Intent.STALE_BUTTON, (Reply(say("stale_button", language)),))
+        return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, stale, started))
+    score = int(score_text)
+    notices = escalation.record_rating(session, ctx.complaints, customer, ticket, score, ctx.clock())
+    key = "rated_low" if notices else "rated_good"
+    answer = Decision(Intent.RATED, (Reply(say(key, language)),))
+    replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
+    return Outcome(replies=replies, staff_notices=notices)
+
+
+def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> str:
+    spoken = "" if inbound.kind in (ContentKind.COMMAND, ContentKind.BUTTON) else text
+    return reply_language(spoken, customer.language, ctx.default_language)
 
 
 def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> Decision:
@@ -54,7 +143,9 @@ def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -
     language = reply_language(spoken, customer.language, ctx.default_language)
     if inbound.kind == ContentKind.BUTTON:
         return decide_action(ctx.kb, inbound.action, language)
-    return decide_message(ctx.kb, inbound.kind, text, language, business=ctx.business_name)
+    return decide_message(
+        ctx.kb, inbound.kind, text, language, business=ctx.business_name, complaint_words=ctx.complaints.lexicon
+    )
 
 
 def _customer_for(session: Session, inbound: Inbound, now: datetime) -> Customer:
@@ -71,7 +162,7 @@ def _customer_for(session: Session, inbound: Inbound, now: datetime) -> Customer
 
 
 def _record_incoming(
-    session: Session, customer: Customer, inbound: Inbound, text: str, decision: Decision
+    session: Session, customer: Customer, inbound: Inbound, text: str, decision: Decision, ticket_id: int | None
 ) -> int | None:
     """The inbound contact's id, or None when this update was recorded before (a redelivery)."""
     return record_contact(
@@ -89,6 +180,7 @@ def _record_incoming(
         entry_id=decision.entry_id,
         score=decision.score,
         tier=decision.tier,
+        ticket_id=ticket_id,
     )
 
 
@@ -100,6 +192,8 @@ def _record_answers(
     incoming_id: int,
     decision: Decision,
     started: float,
+    *,
+    ticket_id: int | None = None,
 ) -> list[Reply]:
     now = ctx.clock()
     wait_ms = max(0, int((now - inbound.sent_at).total_seconds() * 1000))
@@ -122,6 +216,7 @@ def _record_answers(
             handling_ms=handling_ms,
             reply_to_id=incoming_id,
             chat_id=inbound.customer.chat_id,
+            ticket_id=ticket_id,
         )
         replies.append(Reply(reply.text, reply.buttons, contact_id=contact_id))
     return replies

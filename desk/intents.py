@@ -16,5 +16,10 @@ class Intent(StrEnum):
     PICKED = "picked"
     SOLVED = "solved"
     HANDOFF = "handoff"
+    COMPLAINT = "complaint"
+    # A message in a chat staff hold: copied to the staff topic, not answered by the bot.
+    RELAYED = "relayed"
+    RATED = "rated"
+    STAFF_REPLY = "staff_reply"
     STALE_BUTTON = "stale_button"
     MEDIA = "media"

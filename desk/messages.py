@@ -49,8 +49,26 @@ class Reply:
     contact_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """The chat is with staff: what the channel must copy into the customer's staff topic."""
+
+    customer_id: int
+    ticket_id: int
+    ticket_number: str
+    # Posted in the topic first when a ticket was opened or reopened by this contact.
+    header: str | None = None
+    # The customer's own message is copied into the topic (not for a button press).
+    relay_message: bool = True
+    # The inbound contact, so the copy can be linked to it.
+    contact_id: int | None = None
+
+
 @dataclass
 class Outcome:
     replies: list[Reply] = field(default_factory=list)
     # True when the update had been handled before: nothing is recorded or sent again.
     duplicate: bool = False
+    escalation: Escalation | None = None
+    # Alerts for the customer's staff topic (e.g. a low satisfaction score).
+    staff_notices: list[str] = field(default_factory=list)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crm_store import ContentKind
 from desk import actions
+from desk.complaints import is_complaint
 from desk.intents import Intent
 from desk.messages import Button, Reply
 from desk.texts import say
@@ -52,7 +54,15 @@ class Decision:
     tier: str | None = None
 
 
-def decide_message(kb: KnowledgeBase, kind: ContentKind, text: str, language: str, *, business: str = "") -> Decision:
+def decide_message(
+    kb: KnowledgeBase,
+    kind: ContentKind,
+    text: str,
+    language: str,
+    *,
+    business: str = "",
+    complaint_words: Iterable[str] = (),
+) -> Decision:
     """What to answer to a customer's text, command or media."""
     if kind == ContentKind.COMMAND:
         return _decide_command(text, language, business)
@@ -61,6 +71,9 @@ def decide_message(kb: KnowledgeBase, kind: ContentKind, text: str, language: st
             return _plain(Intent.EMPTY, "empty", language)
         return _plain(Intent.MEDIA, "media", language)
     squeezed = _NOISE.sub(" ", text.casefold()).strip()
+    if is_complaint(text, complaint_words):
+        # The reply (ticket number, deadline) is written when the ticket exists.
+        return Decision(Intent.COMPLAINT, ())
     if squeezed in HANDOFF_PHRASES or any(infix in squeezed for infix in HANDOFF_INFIXES):
         return decide_handoff(language)
     if squeezed in GREETINGS:
@@ -77,6 +90,10 @@ def decide_action(kb: KnowledgeBase, data: str | None, language: str) -> Decisio
         return _plain(Intent.STALE_BUTTON, "stale_button", language)
     if action.verb == actions.HUMAN:
         return decide_handoff(language)
+    if action.verb == actions.COMPLAIN:
+        return Decision(Intent.COMPLAINT, ())
+    if action.verb == actions.RATE:
+        return Decision(Intent.RATED, ())
     entry = kb.get(action.argument)
     if entry is None or not entry.enabled:
         return _plain(Intent.STALE_BUTTON, "stale_button", language)
@@ -100,7 +117,8 @@ def decide_from_match(match: Match, language: str) -> Decision:
 
 
 def decide_handoff(language: str) -> Decision:
-    return _plain(Intent.HANDOFF, "handoff", language, human_button=False)
+    # The reply (ticket number, deadline) is written when the ticket exists.
+    return Decision(Intent.HANDOFF, ())
 
 
 def _decide_command(text: str, language: str, business: str) -> Decision:
@@ -109,6 +127,8 @@ def _decide_command(text: str, language: str, business: str) -> Decision:
         return _plain(Intent.WELCOME, "welcome", language, business=business)
     if name == "help":
         return _plain(Intent.HELP, "help", language)
+    if name in ("complain", "complaint", "tousu"):
+        return Decision(Intent.COMPLAINT, ())
     unknown = say("unknown_command", language) + "\n\n" + say("help", language)
     return Decision(Intent.UNKNOWN_COMMAND, (Reply(unknown, ((_human_button(language),),)),))
 

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from crm_store import Store
 from crm_store.types import utcnow
+from desk.complaints import ComplaintPolicy, DeadlineRules
 from desk.config import Settings
 from desk.conversation import DeskContext
 from desk.service import Desk
 from knowledge import KnowledgeBase, warm_up
 
 log = logging.getLogger(__name__)
+
+
+def complaint_policy(settings: Settings) -> ComplaintPolicy:
+    complaints, sla = settings.complaints, settings.sla
+    return ComplaintPolicy(
+        lexicon=tuple(complaints.lexicon),
+        causes={cause: tuple(words) for cause, words in complaints.causes.items()},
+        deadlines=DeadlineRules(
+            home_regions=tuple(sla.home_regions),
+            home_hours=sla.home_hours,
+            other_hours=sla.other_hours,
+            unknown_region_is_home=sla.unknown_region == "home",
+            tag_hours=dict(sla.tag_hours),
+        ),
+        priority_tags=tuple(settings.tags.priority_tags),
+        vip_customers=frozenset(str(user_id) for user_id in settings.tags.vip_customers),
+        reopen_after_resolution=complaints.after_resolution == "reopen",
+        reopen_days=complaints.reopen_days,
+        low_score=complaints.low_score,
+        repeat_count=complaints.repeat_count,
+        repeat_days=complaints.repeat_days,
+        new_customer_days=complaints.new_customer_days,
+        remind_before=timedelta(minutes=sla.remind_before_minutes),
+    )
 
 
 def build_desk(settings: Settings) -> Desk:
@@ -27,5 +53,7 @@ def build_desk(settings: Settings) -> Desk:
         business_name=settings.desk.business_name,
         default_language=settings.desk.default_language,
         max_text_chars=settings.desk.max_text_chars,
+        complaints=complaint_policy(settings),
+        zone=settings.desk.zone,
     )
     return Desk(store=store, context=context)

@@ -19,14 +19,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": (
             "我可以回答订单、配送、退换货、退款、发票、会员积分、门店和维修等问题。\n"
             "• 直接输入问题，例如「快递怎么还没到」\n"
-            "• /start 重新开始  • /help 查看帮助\n"
+            "• /start 重新开始  • /help 查看帮助  • /complain 投诉\n"
             "• 发送「转人工」或点击按钮联系工作人员"
         ),
         "en": (
             "I can answer questions about orders, delivery, returns, refunds, invoices, membership, "
             "stores and repairs.\n"
             "• Just type your question\n"
-            "• /start to begin again  • /help for this help\n"
+            "• /start to begin again  • /help for this help  • /complain to file a complaint\n"
             '• Send "human" or press the button to reach a person'
         ),
     },
@@ -70,7 +70,63 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "收到！我目前只能看懂文字消息。请用文字描述您的问题，或点击「转人工」由工作人员查看。",
         "en": "Got it! I can only read text for now. Please describe your question in words, or talk to a person.",
     },
+    # The complaint reply follows the seeds' model: acknowledge and sympathise, the ticket number,
+    # what happens next, and by when.
+    "complaint_ack": {
+        "zh": (
+            "非常抱歉给您带来了不愉快的体验，感谢您告诉我们，我们非常重视。\n"
+            "您的投诉已登记，工单号 {number}（{cause}）。\n"
+            "负责的工作人员会在这里直接与您联系，并承诺在 {due} 前给您处理结果。\n"
+            "您可以继续在这里补充情况或发送照片，我们都会转给负责的同事。"
+        ),
+        "en": (
+            "We are very sorry about this experience, and thank you for telling us: we take it seriously.\n"
+            "Your complaint is registered as ticket {number} ({cause}).\n"
+            "A member of our team will contact you right here, and we promise you an outcome by {due}.\n"
+            "You can add details or photos here at any time; they go straight to the person in charge."
+        ),
+    },
+    "handoff_ack": {
+        "zh": (
+            "好的，已为您转接人工客服，工单号 {number}。\n"
+            "工作人员会尽快在这里回复您，最迟在 {due} 前给您答复。您可以继续在这里描述您的问题。"
+        ),
+        "en": (
+            "Sure, a member of our team will take over: ticket {number}.\n"
+            "They will reply here as soon as possible, at the latest by {due}. Feel free to describe your question."
+        ),
+    },
+    "reopened_ack": {
+        "zh": (
+            "非常抱歉问题还没有解决好。您的工单 {number} 已重新打开，"
+            "工作人员会在这里继续跟进，并承诺在 {due} 前给您处理结果。"
+        ),
+        "en": (
+            "We are sorry the problem is not solved yet. Ticket {number} is open again; "
+            "our team will follow up here and promises you an outcome by {due}."
+        ),
+    },
+    "resolved": {
+        "zh": "您的问题（工单 {number}）已处理完毕：{resolution}\n\n请为本次服务打分（1 分很不满意，5 分非常满意）：",
+        "en": (
+            "Your issue (ticket {number}) has been resolved: {resolution}\n\n"
+            "Please rate our service (1 poor – 5 excellent):"
+        ),
+    },
+    "resolved_plain": {
+        "zh": "您的问题（工单 {number}）已处理完毕。\n\n请为本次服务打分（1 分很不满意，5 分非常满意）：",
+        "en": "Your issue (ticket {number}) has been resolved.\n\nPlease rate our service (1 poor – 5 excellent):",
+    },
+    "rated_good": {
+        "zh": "感谢您的评分！欢迎您随时再来，有任何问题都可以在这里找我们。",
+        "en": "Thank you for your rating! You are always welcome back; we are here whenever you need us.",
+    },
+    "rated_low": {
+        "zh": "非常抱歉没能让您满意。您的评价已转给负责人，我们会尽快联系您，把事情做好。",
+        "en": "We are sorry we did not satisfy you. Your rating went to the manager in charge; we will contact you.",
+    },
     "button_human": {"zh": "🙋 转人工", "en": "🙋 Talk to a person"},
+    "button_complain": {"zh": "📝 投诉", "en": "📝 Complaint"},
     "button_solved": {"zh": "✅ 已解决", "en": "✅ Solved"},
 }
 

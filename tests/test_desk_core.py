@@ -69,12 +69,23 @@ async def test_forged_or_stale_buttons_are_refused_politely(desk: Desk) -> None:
     assert {c.intent for c in _contacts(desk)} == {Intent.STALE_BUTTON}
 
 
-async def test_asking_for_a_person_is_recorded_as_handoff(desk: Desk) -> None:
-    """转人工 (typed or pressed) is recorded as a handoff request and acknowledged."""
+async def test_asking_for_a_person_opens_a_ticket_and_staff_then_hold_the_chat(desk: Desk) -> None:
+    """转人工 registers a ticket with a deadline; later messages go to staff, the bot stays quiet."""
     typed = await desk.handle(_say("转人工"))
+    assert "人工" in typed.replies[0].text and "T0000" in typed.replies[0].text
+    assert typed.escalation is not None and typed.escalation.header and "T0000" in typed.escalation.header
+    later = await desk.handle(_say("我的订单号是 12345"))
+    assert later.replies == [] and later.escalation is not None and later.escalation.relay_message
+    assert later.escalation.ticket_id == typed.escalation.ticket_id
+    inbound = [c for c in _contacts(desk) if c.direction == "in"]
+    assert [c.intent for c in inbound] == [Intent.HANDOFF, Intent.RELAYED]
+    assert {c.ticket_id for c in inbound} == {typed.escalation.ticket_id}
+
+
+async def test_the_handoff_button_opens_a_ticket_too(desk: Desk) -> None:
     pressed = await desk.handle(_say("", kind=ContentKind.BUTTON, action=actions.human()))
-    assert "人工" in typed.replies[0].text and "人工" in pressed.replies[0].text
-    assert [c.intent for c in _contacts(desk) if c.direction == "in"] == [Intent.HANDOFF, Intent.HANDOFF]
+    assert "人工" in pressed.replies[0].text and pressed.escalation is not None
+    assert not pressed.escalation.relay_message  # nothing of the customer's to copy
 
 
 async def test_a_redelivered_update_is_recorded_once(desk: Desk) -> None:

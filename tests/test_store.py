@@ -159,3 +159,34 @@ def test_naive_datetimes_are_refused(store: Store) -> None:
             kind=ContentKind.TEXT,
             text="x",
         )
+
+
+def test_an_existing_database_with_data_upgrades_in_place(tmp_path) -> None:
+    """A customer's SQLite file from the first release keeps its contacts through the upgrade."""
+    from alembic import command
+
+    from crm_store.db import alembic_config, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "insert into customers (channel, external_id, display_name, first_contact_at, last_contact_at)"
+                " values ('telegram', '1', 'a', '2026-01-01', '2026-01-01')"
+            )
+        )
+        for direction, reply_to in (("in", None), ("out", 1)):
+            connection.execute(
+                sa.text(
+                    "insert into contacts (customer_id, at, channel, direction, actor, kind, text, reply_to_id)"
+                    " values (1, '2026-01-01', 'telegram', :direction, 'bot', 'text', 'hi', :reply_to)"
+                ),
+                {"direction": direction, "reply_to": reply_to},
+            )
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("select id, reply_to_id, ticket_id from contacts order by id")).all()
+        assert [tuple(row) for row in rows] == [(1, None, None), (2, 1, None)]
+        assert connection.execute(sa.text("pragma foreign_keys")).scalar() == 1
+    engine.dispose()

@@ -1,0 +1,114 @@
+"""Complaint rules as plain functions: is it a complaint, what caused it, how urgent, by when.
+
+The seeds' rules (DOMAIN.md section 3): every complaint is registered at once, classified by cause,
+and promised a deadline — 12 hours in the home region, 24 hours elsewhere, shorter for key customers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm_store.models import Priority
+
+OTHER_CAUSE = "other"
+# The seeds' taxonomy of causes (004 slide 62), for staff and reports.
+CAUSE_LABELS: dict[str, dict[str, str]] = {
+    "late_delivery": {"zh": "交货不准时", "en": "late delivery"},
+    "poor_quality": {"zh": "品质上不去", "en": "poor quality"},
+    "dishonest_pricing": {"zh": "报价不诚实", "en": "dishonest pricing"},
+    "broken_promise": {"zh": "承诺成泡影", "en": "broken promise"},
+    "mistakes": {"zh": "差错百出", "en": "mistakes"},
+    "wrong_information": {"zh": "错误的信息和误会", "en": "wrong information"},
+    "poor_communication": {"zh": "没有充分沟通", "en": "poor communication"},
+    "not_enough_attention": {"zh": "照顾不周", "en": "not enough attention"},
+    "disappointment": {"zh": "整体失望", "en": "disappointment"},
+    OTHER_CAUSE: {"zh": "其他", "en": "other"},
+}
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    return _SPACES.sub(" ", text.casefold()).strip()
+
+
+def is_complaint(text: str, lexicon: Iterable[str]) -> bool:
+    """True when the message contains a complaint word (the customer says it is one)."""
+    folded = normalise(text)
+    return any(normalise(word) in folded for word in lexicon)
+
+
+def classify_cause(text: str, causes: Mapping[str, Sequence[str]]) -> str:
+    """The cause whose keywords occur most often in the text; ties go to the first listed; else 'other'."""
+    folded = normalise(text)
+    best, best_hits = OTHER_CAUSE, 0
+    for cause, words in causes.items():
+        hits = sum(1 for word in words if normalise(word) in folded)
+        if hits > best_hits:
+            best, best_hits = cause, hits
+    return best
+
+
+def cause_label(cause: str, language: str = "zh") -> str:
+    labels = CAUSE_LABELS.get(cause)
+    return labels.get(language, labels["zh"]) if labels else cause
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    home_regions: tuple[str, ...] = ("杭州",)
+    home_hours: float = 12
+    other_hours: float = 24
+    unknown_region_is_home: bool = False
+    tag_hours: Mapping[str, float] | None = None
+
+
+def promised_hours(rules: DeadlineRules, region: str | None, tags: Iterable[str]) -> float:
+    """Hours promised to this customer: by region, capped by the shortest rule of any tag they carry."""
+    home = rules.unknown_region_is_home
+    if region:
+        home = any(home_region in region for home_region in rules.home_regions)
+    hours = rules.home_hours if home else rules.other_hours
+    tag_hours = rules.tag_hours or {}
+    for tag in tags:
+        if tag in tag_hours:
+            hours = min(hours, tag_hours[tag])
+    return hours
+
+
+def due_time(rules: DeadlineRules, opened_at: datetime, region: str | None, tags: Iterable[str]) -> datetime:
+    return opened_at + timedelta(hours=promised_hours(rules, region, tags))
+
+
+def priority_for(tags: Iterable[str], priority_tags: Iterable[str]) -> Priority:
+    """Key customers (承认最好的顾客需要专属的待遇) get high priority; everyone else normal."""
+    return Priority.HIGH if set(tags) & set(priority_tags) else Priority.NORMAL
+
+
+PRIORITY_ORDER = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+@dataclass(frozen=True)
+class ComplaintPolicy:
+    """Everything the complaint rules read from config.toml, in one value the desk carries."""
+
+    lexicon: tuple[str, ...] = ("投诉", "差评", "complaint")
+    causes: Mapping[str, Sequence[str]] | None = None
+    deadlines: DeadlineRules = DeadlineRules()
+    priority_tags: tuple[str, ...] = ("VIP", "key_account")
+    vip_customers: frozenset[str] = frozenset()
+    reopen_after_resolution: bool = True
+    reopen_days: int = 7
+    low_score: int = 2
+    repeat_count: int = 2
+    repeat_days: int = 90
+    new_customer_days: int = 30
+    remind_before: timedelta = timedelta(hours=1)
+
+    def cause_of(self, text: str) -> str:
+        return classify_cause(text, self.causes or {})
+
+    def known_cause(self, cause: str) -> bool:
+        return cause in CAUSE_LABELS or cause in (self.causes or {})
