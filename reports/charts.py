@@ -85,6 +85,8 @@ def _style() -> dict[str, object]:
         "axes.labelcolor": "#374151",
         "axes.edgecolor": "#9CA3AF",
         "axes.grid": True,
+        # Grid lines behind the bars, not across them.
+        "axes.axisbelow": True,
         "grid.color": "#E5E7EB",
         "grid.linewidth": 0.8,
         "xtick.color": "#374151",
@@ -110,7 +112,9 @@ def draw_charts(data: ReportData, folder: Path) -> list[Path]:
     with _DRAWING, matplotlib.rc_context(_style()):
         for name, draw in charts:
             figure = draw(data)
-            figure.text(0.99, 0.005, data.period.label, ha="right", va="bottom", fontsize=8, color=NEUTRAL)
+            # The period in a corner: a chart forwarded on its own still says what it covers.
+            figure.supxlabel(f"{data.period.label} ({data.period.zone.key})", x=0.99, ha="right", fontsize=8,
+                             color=NEUTRAL)  # fmt: skip
             path = folder / name
             figure.savefig(path, dpi=DPI, format="png")
             paths.append(path)
@@ -145,13 +149,20 @@ def _contacts_per_day(data: ReportData) -> Figure:
             markersize=4, linewidth=1.8, label="客户消息 Customer messages")  # fmt: skip
     ax.set_title(title)
     ax.set_ylabel("条 Messages")
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if len(days) <= 31:
+        # Every day (or every other) labelled as 11-03: what a manager reads on a weekly report.
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=1 if len(days) <= 16 else 2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    else:
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(axis="x", visible=False)
-    ax.set_ylim(bottom=0)
+    # Head room for the legend, so it never covers a busy day.
+    peak = max(max(b + s for b, s in zip(bot, staff, strict=True)), max(d.customer for d in data.days))
+    ax.set_ylim(0, peak * 1.22 + 1)
+    ax.margins(x=0.01)
     ax.legend(loc="upper left", ncols=3, fontsize=9)
-    ax.margins(y=0.15)
     return figure
 
 
@@ -222,7 +233,8 @@ def _complaints(data: ReportData) -> Figure:
     ):
         rows = list(reversed(rows[:10]))
         bars = ax.barh(range(len(rows)), [n for _, n in rows], color=color, height=0.6)
-        ax.set_yticks(range(len(rows)), [_shorten(label, 16) for label, _ in rows], fontsize=10)
+        # "交货不准时 late delivery" on two lines: both languages, no truncation.
+        ax.set_yticks(range(len(rows)), [_shorten(label, 40).replace(" ", "\n", 1) for label, _ in rows], fontsize=9)
         ax.bar_label(bars, padding=3, fontsize=9)
         ax.set_title(title)
         ax.grid(axis="y", visible=False)
@@ -280,7 +292,7 @@ def _satisfaction(data: ReportData) -> Figure:
     scores = list(range(1, 6))
     colors = [BAD, "#EF8A62", WARN, "#7BC47F", GOOD]
     values = [data.satisfaction.get(score, 0) for score in scores]
-    bars = ax.bar([f"{'★' * s}" for s in scores], values, color=colors, width=0.6)
+    bars = ax.bar([f"{s} {'★' * s}" for s in scores], values, color=colors, width=0.6)
     ax.bar_label(bars, padding=3, fontsize=10)
     ax.set_title(f"{title} · 平均 average {data.mean_satisfaction:.2f} / 5 (n={rated})")
     ax.grid(axis="x", visible=False)
