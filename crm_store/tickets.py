@@ -61,7 +61,7 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     ticket.number = f"T{ticket.id:06d}"
-    _event(session, ticket, "opened", who, opened_at, new=ticket.status, detail=summary[:500])
+    record_event(session, ticket, "opened", who, opened_at, new=ticket.status, detail=summary[:500])
     return ticket
 
 
@@ -83,7 +83,7 @@ def take(session: Session, ticket: Ticket, who: Who, at: datetime) -> bool:
     session.refresh(ticket)
     if result.rowcount != 1:
         return False
-    _event(session, ticket, "assigned", who, at, new=who.label)
+    record_event(session, ticket, "assigned", who, at, new=who.label)
     return True
 
 
@@ -92,7 +92,7 @@ def release(session: Session, ticket: Ticket, who: Who, at: datetime) -> None:
         raise TicketError("ticket is not assigned")
     old = ticket.assignee_name or str(ticket.assignee_user_id)
     ticket.status, ticket.assignee_user_id, ticket.assignee_name = TicketStatus.OPEN, None, None
-    _event(session, ticket, "released", who, at, old=old)
+    record_event(session, ticket, "released", who, at, old=old)
 
 
 def resolve(session: Session, ticket: Ticket, who: Who, at: datetime, resolution: str) -> None:
@@ -100,7 +100,7 @@ def resolve(session: Session, ticket: Ticket, who: Who, at: datetime, resolution
         raise TicketError(f"ticket is {ticket.status}, not open")
     old = ticket.status
     ticket.status, ticket.resolved_at, ticket.resolution = TicketStatus.RESOLVED, at, resolution or None
-    _event(session, ticket, "resolved", who, at, old=old, new=ticket.status, detail=resolution or None)
+    record_event(session, ticket, "resolved", who, at, old=old, new=ticket.status, detail=resolution or None)
 
 
 def close(session: Session, ticket: Ticket, who: Who, at: datetime) -> None:
@@ -109,7 +109,7 @@ def close(session: Session, ticket: Ticket, who: Who, at: datetime) -> None:
     old = ticket.status
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, at
     ticket.resolved_at = ticket.resolved_at or at
-    _event(session, ticket, "closed", who, at, old=old, new=ticket.status)
+    record_event(session, ticket, "closed", who, at, old=old, new=ticket.status)
 
 
 def reopen(session: Session, ticket: Ticket, who: Who, at: datetime, *, due_at: datetime, reason: str = "") -> None:
@@ -122,34 +122,34 @@ def reopen(session: Session, ticket: Ticket, who: Who, at: datetime, *, due_at: 
     ticket.resolved_at = ticket.closed_at = None
     ticket.satisfaction = ticket.rated_at = None
     ticket.due_at, ticket.reminded_at, ticket.breached_at = due_at, None, None
-    _event(session, ticket, "reopened", who, at, old=old, new=ticket.status, detail=reason or None)
+    record_event(session, ticket, "reopened", who, at, old=old, new=ticket.status, detail=reason or None)
 
 
 def set_cause(session: Session, ticket: Ticket, cause: str, who: Who, at: datetime) -> None:
     old, ticket.cause = ticket.cause, cause
-    _event(session, ticket, "cause", who, at, old=old, new=cause)
+    record_event(session, ticket, "cause", who, at, old=old, new=cause)
 
 
 def set_priority(session: Session, ticket: Ticket, priority: Priority, who: Who, at: datetime) -> None:
     old, ticket.priority = ticket.priority, priority
-    _event(session, ticket, "priority", who, at, old=old, new=priority)
+    record_event(session, ticket, "priority", who, at, old=old, new=priority)
 
 
 def set_due(session: Session, ticket: Ticket, due_at: datetime, who: Who, at: datetime, reason: str) -> None:
     old, ticket.due_at = ticket.due_at, due_at
     ticket.reminded_at = ticket.breached_at = None
-    _event(session, ticket, "due", who, at, old=old.isoformat(), new=due_at.isoformat(), detail=reason)
+    record_event(session, ticket, "due", who, at, old=old.isoformat(), new=due_at.isoformat(), detail=reason)
 
 
 def add_note(session: Session, ticket: Ticket, text: str, who: Who, at: datetime) -> None:
     """An internal note: kept in the audit trail, never sent to the customer."""
-    _event(session, ticket, "note", who, at, detail=text)
+    record_event(session, ticket, "note", who, at, detail=text)
 
 
 def record_first_response(session: Session, ticket: Ticket, who: Who, at: datetime) -> None:
     if ticket.first_response_at is None:
         ticket.first_response_at = at
-        _event(session, ticket, "first_response", who, at)
+        record_event(session, ticket, "first_response", who, at)
 
 
 def rate(session: Session, ticket: Ticket, score: int, who: Who, at: datetime) -> None:
@@ -158,17 +158,17 @@ def rate(session: Session, ticket: Ticket, score: int, who: Who, at: datetime) -
     if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         raise TicketError("only a resolved ticket can be rated")
     old, ticket.satisfaction, ticket.rated_at = ticket.satisfaction, score, at
-    _event(session, ticket, "rated", who, at, old=None if old is None else str(old), new=str(score))
+    record_event(session, ticket, "rated", who, at, old=None if old is None else str(old), new=str(score))
 
 
 def mark_reminded(session: Session, ticket: Ticket, at: datetime) -> None:
     ticket.reminded_at = at
-    _event(session, ticket, "reminded", SYSTEM, at, new=ticket.due_at.isoformat())
+    record_event(session, ticket, "reminded", SYSTEM, at, new=ticket.due_at.isoformat())
 
 
 def mark_breached(session: Session, ticket: Ticket, at: datetime) -> None:
     ticket.breached_at = at
-    _event(session, ticket, "breached", SYSTEM, at, new=ticket.due_at.isoformat())
+    record_event(session, ticket, "breached", SYSTEM, at, new=ticket.due_at.isoformat())
 
 
 def active_ticket(session: Session, customer_id: int) -> Ticket | None:
@@ -215,9 +215,7 @@ def due_for_reminder(session: Session, now: datetime, remind_before_at: datetime
 
 
 def newly_breached(session: Session, now: datetime) -> Sequence[Ticket]:
-    stmt = select(Ticket).where(
-        Ticket.status.in_(ACTIVE_STATUSES), Ticket.due_at <= now, Ticket.breached_at.is_(None)
-    )
+    stmt = select(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES), Ticket.due_at <= now, Ticket.breached_at.is_(None))
     return list(session.scalars(stmt.order_by(Ticket.due_at)))
 
 
@@ -231,7 +229,7 @@ def resolved_late(ticket: Ticket) -> bool:
     return end is not None and end > ticket.due_at
 
 
-def _event(
+def record_event(
     session: Session,
     ticket: Ticket,
     action: str,
@@ -255,4 +253,3 @@ def _event(
             detail=detail,
         )
     )
-

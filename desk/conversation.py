@@ -129,7 +129,7 @@ def _rate(
     key = "rated_low" if notices else "rated_good"
     answer = Decision(Intent.RATED, (Reply(say(key, language)),))
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
-    return Outcome(replies=replies, staff_notices=notices)
+    return Outcome(replies=replies, staff_notices=notices, customer_id=customer.id)
 
 
 def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> str:

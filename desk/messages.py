@@ -72,3 +72,4 @@ class Outcome:
     escalation: Escalation | None = None
     # Alerts for the customer's staff topic (e.g. a low satisfaction score).
     staff_notices: list[str] = field(default_factory=list)
+    customer_id: int | None = None

@@ -26,12 +26,49 @@ async def send_outcome(bot: Bot, chat_id: int, outcome: Outcome) -> None:
     """Send each reply in order; a failed send is logged, the contact is already recorded."""
     for reply in outcome.replies:
         try:
-            await bot.send_message(
-                chat_id,
-                html.escape(reply.text)[:MAX_MESSAGE],
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply),
-            )
+            await send_html(bot, chat_id, reply.text, markup=keyboard(reply))
         except TelegramError as exc:
             log.warning("reply to chat %s not delivered: %s", chat_id, exc.__class__.__name__)
             return
+
+
+async def send_html(
+    bot: Bot, chat_id: int, text: str, *, thread_id: int | None = None, markup: InlineKeyboardMarkup | None = None
+) -> int:
+    """Send plain text safely as HTML, split into Telegram-sized parts; the last message's id."""
+    parts = split_for_telegram(text)
+    message_id = 0
+    for index, part in enumerate(parts):
+        sent = await bot.send_message(
+            chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+            reply_markup=markup if index == len(parts) - 1 else None,
+        )
+        message_id = sent.message_id
+    return message_id
+
+
+def split_for_telegram(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Escaped parts of at most `limit` characters, cut between lines where possible, never inside an entity."""
+    parts: list[str] = []
+    current = ""
+    for line in (text or " ").splitlines(keepends=True):
+        escaped = html.escape(line)
+        while len(escaped) > limit:  # one very long line: cut it by characters, before escaping
+            cut = limit
+            while len(html.escape(line[:cut])) > limit:
+                cut = cut * 4 // 5
+            head, line = line[:cut], line[cut:]
+            parts.extend([current] if current else [])
+            current = ""
+            parts.append(html.escape(head))
+            escaped = html.escape(line)
+        if len(current) + len(escaped) > limit:
+            parts.append(current)
+            current = ""
+        current += escaped
+    if current or not parts:
+        parts.append(current or " ")
+    return parts

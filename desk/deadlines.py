@@ -1,0 +1,53 @@
+"""The promised deadlines, checked periodically: remind staff before, flag a breach after.
+
+Due times, reminders and breaches are rows in the store, so a restart neither forgets a deadline nor
+repeats an alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from crm_store import tickets
+from desk.complaints import cause_label
+from desk.conversation import DeskContext
+from desk.dates import local_time
+
+
+@dataclass(frozen=True)
+class DeadlineNotice:
+    customer_id: int
+    ticket_number: str
+    text: str
+    breached: bool
+
+
+def sweep_deadlines(session: Session, ctx: DeskContext) -> list[DeadlineNotice]:
+    now = ctx.clock()
+    notices = []
+    for ticket in tickets.newly_breached(session, now):
+        tickets.mark_breached(session, ticket, now)
+        owner = ticket.assignee_name or "未分配"
+        notices.append(
+            DeadlineNotice(
+                ticket.customer_id,
+                ticket.number or "",
+                f"🚨 超时：工单 {ticket.number}（{cause_label(ticket.cause)}）的承诺时限 "
+                f"{local_time(ticket.due_at, ctx.zone)} 已过，仍未解决 · 负责人 {owner}",
+                breached=True,
+            )
+        )
+    for ticket in tickets.due_for_reminder(session, now, now + ctx.complaints.remind_before):
+        tickets.mark_reminded(session, ticket, now)
+        minutes = max(1, int((ticket.due_at - now).total_seconds() // 60))
+        notices.append(
+            DeadlineNotice(
+                ticket.customer_id,
+                ticket.number or "",
+                f"⏰ 提醒：工单 {ticket.number} 还有 {minutes} 分钟到期（{local_time(ticket.due_at, ctx.zone)}）",
+                breached=False,
+            )
+        )
+    return notices

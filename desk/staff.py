@@ -1,0 +1,340 @@
+"""Staff work on escalated chats: commands in a customer's topic, and replies relayed to the customer.
+
+Each public function is one unit of work (`Desk.run`) and returns what the channel must send; no channel
+calls here. Staff-facing texts are Chinese, the staff group's working language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store import record_contact, relay, tickets
+from crm_store import tags as tag_store
+from crm_store.models import (
+    ACTIVE_STATUSES,
+    Actor,
+    ContentKind,
+    Customer,
+    Direction,
+    Priority,
+    TagKind,
+    TagSource,
+    Ticket,
+)
+from crm_store.tickets import TicketError, Who
+from desk import actions, escalation
+from desk.complaints import CAUSE_LABELS, PRIORITY_ORDER, cause_label, due_time
+from desk.conversation import DeskContext
+from desk.dates import local_time
+from desk.intents import Intent
+from desk.language import reply_language
+from desk.messages import Button, Reply
+from desk.texts import say
+
+STAFF_HELP = (
+    "工作人员命令（在客户的话题里使用）：\n"
+    "/take 接手  /release 放回队列  /resolve [处理结果] 解决并请客户评分  /close 关闭  /reopen [原因] 重新打开\n"
+    "/tag 标签 [kind]  /untag 标签  /note 内部备注（不会发给客户）  /cause 原因  /priority urgent|high|normal|low\n"
+    "/region 地区  /history 客户档案与最近记录  /queue 待处理工单（任何话题）\n"
+    "在话题里直接发消息 = 回复客户；回复客户的某条消息 = 回复到那一条。"
+)
+
+
+@dataclass
+class StaffOutcome:
+    """What to post back in the topic and what to send to the customer."""
+
+    topic_text: str | None = None
+    customer_chat_id: int | None = None
+    customer_replies: list[Reply] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RelayPlan:
+    """Where a staff message goes on the customer's side, and the contact already recorded for it."""
+
+    customer_id: int
+    customer_chat_id: int
+    reply_to_message_id: int | None
+    contact_id: int | None
+    ticket_number: str | None
+    blocked: bool
+
+
+def run_command(
+    session: Session,
+    ctx: DeskContext,
+    who: Who,
+    chat_id: int,
+    thread_id: int | None,
+    command: str,
+    argument: str,
+) -> StaffOutcome:
+    """One staff command; unknown commands and commands outside a customer's topic get the help."""
+    if command == "queue":
+        return StaffOutcome(queue_text(session, ctx))
+    if command in ("help", "start"):
+        return StaffOutcome(STAFF_HELP)
+    customer = relay.customer_of_topic(session, chat_id, thread_id) if thread_id else None
+    handler = COMMANDS.get(command)
+    if handler is None:
+        return StaffOutcome(f"未知命令 /{command}。\n\n{STAFF_HELP}")
+    if customer is None:
+        return StaffOutcome("请在客户的话题里使用这个命令。\n\n" + STAFF_HELP)
+    try:
+        return handler(session, ctx, who, customer, argument.strip())
+    except TicketError as exc:
+        return StaffOutcome(f"不能执行：{exc}")
+
+
+def _current(session: Session, customer: Customer) -> Ticket:
+    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
+    if ticket is None:
+        raise TicketError("这位客户没有工单")
+    return ticket
+
+
+def _take(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    if ticket.status not in ACTIVE_STATUSES:
+        raise TicketError(f"工单 {ticket.number} 状态为 {ticket.status}")
+    if tickets.take(session, ticket, who, ctx.clock()):
+        return StaffOutcome(f"✅ {who.label} 接手了工单 {ticket.number}")
+    return StaffOutcome(f"工单 {ticket.number} 已由 {ticket.assignee_name or ticket.assignee_user_id} 接手")
+
+
+def _release(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    tickets.release(session, ticket, who, ctx.clock())
+    return StaffOutcome(f"工单 {ticket.number} 已放回队列")
+
+
+def _resolve(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    now = ctx.clock()
+    tickets.resolve(session, ticket, who, now, argument)
+    escalation.after_ticket_ended(session, customer.id)
+    language = reply_language("", customer.language, ctx.default_language)
+    key, values = ("resolved", {"resolution": argument}) if argument else ("resolved_plain", {})
+    text = say(key, language, number=ticket.number, **values)
+    buttons = (tuple(Button(f"{'⭐' * score}", actions.rate(ticket.id, score)) for score in range(1, 6)),)
+    contact_id = _record_to_customer(session, customer, text, who, ticket, now, intent=Intent.RATED, actor=Actor.BOT)
+    late = " （已超时）" if tickets.resolved_late(ticket) else ""
+    return StaffOutcome(
+        f"✅ 工单 {ticket.number} 已解决{late}，已请客户评分",
+        customer_chat_id=_chat_of(customer),
+        customer_replies=[Reply(text, buttons, contact_id=contact_id)],
+    )
+
+
+def _close(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    tickets.close(session, ticket, who, ctx.clock())
+    escalation.after_ticket_ended(session, customer.id)
+    return StaffOutcome(f"工单 {ticket.number} 已关闭")
+
+
+def _reopen(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    now = ctx.clock()
+    names = tag_store.tag_names(session, customer.id)
+    due = due_time(ctx.complaints.deadlines, now, customer.region, names)
+    tickets.reopen(session, ticket, who, now, due_at=due, reason=argument)
+    tag_store.add_tag(session, customer.id, tag_store.OPEN_COMPLAINT, source=TagSource.RULE, at=now)
+    return StaffOutcome(f"🔁 工单 {ticket.number} 已重新打开，新时限 {local_time(due, ctx.zone)}")
+
+
+def _tag(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    parts = argument.split()
+    if not parts:
+        return StaffOutcome("用法：/tag 标签 [value|stage|loyalty|temperament|risk|custom]")
+    name, kind_text = parts[0][:64], parts[1] if len(parts) > 1 else None
+    kinds = {kind.value for kind in TagKind}
+    if kind_text is not None and kind_text not in kinds:
+        return StaffOutcome(f"未知的标签类型 {kind_text}，可用：{', '.join(sorted(kinds))}")
+    kind = TagKind(kind_text) if kind_text else None
+    added = tag_store.add_tag(
+        session,
+        customer.id,
+        name,
+        source=TagSource.STAFF,
+        at=ctx.clock(),
+        kind=kind,
+        user_id=who.user_id,
+        user_name=who.name,
+    )
+    _audit(session, customer, "tagged", who, ctx.clock(), name)
+    return StaffOutcome(f"🏷 已加标签 {name}" if added else f"客户已有标签 {name}")
+
+
+def _untag(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    name = argument.split()[0] if argument else ""
+    if not name:
+        return StaffOutcome("用法：/untag 标签")
+    removed = tag_store.remove_tag(session, customer.id, name)
+    if removed:
+        _audit(session, customer, "untagged", who, ctx.clock(), name)
+    return StaffOutcome(f"已去掉标签 {name}" if removed else f"客户没有标签 {name}")
+
+
+def _note(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    if not argument:
+        return StaffOutcome("用法：/note 备注内容（仅工作人员可见）")
+    tickets.add_note(session, _current(session, customer), argument, who, ctx.clock())
+    return StaffOutcome("📝 备注已保存（客户看不到）")
+
+
+def _cause(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    cause = argument.split()[0] if argument else ""
+    if not ctx.complaints.known_cause(cause):
+        known = "、".join(f"{key}（{labels['zh']}）" for key, labels in CAUSE_LABELS.items())
+        return StaffOutcome(f"用法：/cause 原因，可用：{known}")
+    ticket = _current(session, customer)
+    tickets.set_cause(session, ticket, cause, who, ctx.clock())
+    return StaffOutcome(f"工单 {ticket.number} 原因改为 {cause_label(cause)}")
+
+
+def _priority(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    value = argument.split()[0].lower() if argument else ""
+    if value not in {priority.value for priority in Priority}:
+        return StaffOutcome("用法：/priority urgent|high|normal|low")
+    ticket = _current(session, customer)
+    tickets.set_priority(session, ticket, Priority(value), who, ctx.clock())
+    return StaffOutcome(f"工单 {ticket.number} 优先级改为 {value}")
+
+
+def _region(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    if not argument:
+        return StaffOutcome("用法：/region 地区（决定之后工单的承诺时限）")
+    customer.region = argument[:64]
+    ticket = tickets.active_ticket(session, customer.id)
+    if ticket is not None:
+        ticket.region = customer.region
+        _audit(session, customer, "region", who, ctx.clock(), customer.region)
+    return StaffOutcome(f"客户地区已设为 {customer.region}（已承诺给客户的时限不变）")
+
+
+def _history(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    return StaffOutcome(escalation.customer_card(session, ctx.zone, customer))
+
+
+COMMANDS: dict[str, Callable[[Session, DeskContext, Who, Customer, str], StaffOutcome]] = {
+    "take": _take,
+    "release": _release,
+    "resolve": _resolve,
+    "close": _close,
+    "reopen": _reopen,
+    "tag": _tag,
+    "untag": _untag,
+    "note": _note,
+    "cause": _cause,
+    "priority": _priority,
+    "region": _region,
+    "history": _history,
+}
+
+
+def queue_text(session: Session, ctx: DeskContext) -> str:
+    """Active tickets, key customers first (they get the front of the queue), then by deadline."""
+    active = tickets.active_tickets(session)
+    if not active:
+        return "队列为空：没有待处理的工单。"
+    priority_tags = set(ctx.complaints.priority_tags)
+    customers = {
+        c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_({t.customer_id for t in active})))
+    }
+
+    def key(ticket: Ticket) -> tuple[int, int, datetime]:
+        vip = bool(tag_store.tag_names(session, ticket.customer_id) & priority_tags)
+        return (0 if vip else 1, PRIORITY_ORDER.get(Priority(ticket.priority), 9), ticket.due_at)
+
+    lines = ["待处理工单（重点客户优先，其次按时限）："]
+    now = ctx.clock()
+    for ticket in sorted(active, key=key):
+        customer = customers[ticket.customer_id]
+        late = " ⏰已超时" if ticket.due_at <= now else ""
+        owner = ticket.assignee_name or ("未分配" if ticket.assignee_user_id is None else ticket.assignee_user_id)
+        lines.append(
+            f"{ticket.number} · {customer.display_name or customer.external_id} · {cause_label(ticket.cause)}"
+            f" · {ticket.priority} · 截止 {local_time(ticket.due_at, ctx.zone)}{late} · {owner}"
+        )
+    return "\n".join(lines)
+
+
+def plan_staff_reply(
+    session: Session,
+    ctx: DeskContext,
+    who: Who,
+    chat_id: int,
+    thread_id: int,
+    text: str,
+    kind: ContentKind,
+    reply_to_staff_message_id: int | None,
+) -> RelayPlan | None:
+    """Record a staff message for the customer (before it is sent); None when the topic is no customer's."""
+    customer = relay.customer_of_topic(session, chat_id, thread_id)
+    if customer is None:
+        return None
+    now = ctx.clock()
+    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
+    if ticket is not None and ticket.status in ACTIVE_STATUSES:
+        # Answering the customer is taking the chat, if nobody holds it yet.
+        if ticket.assignee_user_id is None:
+            tickets.take(session, ticket, who, now)
+        tickets.record_first_response(session, ticket, who, now)
+    contact_id = _record_to_customer(session, customer, text, who, ticket, now, intent=Intent.STAFF_REPLY, kind=kind)
+    target = None
+    if reply_to_staff_message_id is not None:
+        twin = relay.customer_message_for(session, chat_id, reply_to_staff_message_id)
+        target = twin.customer_message_id if twin else None
+    return RelayPlan(
+        customer.id,
+        _chat_of(customer),
+        target,
+        contact_id,
+        ticket.number if ticket else None,
+        blocked=customer.blocked_at is not None,
+    )
+
+
+def _record_to_customer(
+    session: Session,
+    customer: Customer,
+    text: str,
+    who: Who,
+    ticket: Ticket | None,
+    now: datetime,
+    *,
+    intent: Intent,
+    actor: Actor = Actor.STAFF,
+    kind: ContentKind = ContentKind.TEXT,
+) -> int | None:
+    return record_contact(
+        session,
+        customer,
+        at=now,
+        direction=Direction.OUTBOUND,
+        actor=actor,
+        kind=kind,
+        text=text,
+        intent=intent,
+        chat_id=_chat_of(customer),
+        staff_user_id=who.user_id,
+        staff_name=who.name,
+        ticket_id=ticket.id if ticket else None,
+    )
+
+
+def _audit(session: Session, customer: Customer, action: str, who: Who, at: datetime, value: str) -> None:
+    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
+    if ticket is not None:
+        tickets.record_event(session, ticket, action, who, at, new=value)
+
+
+def _chat_of(customer: Customer) -> int:
+    return int(customer.external_id)

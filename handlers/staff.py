@@ -1,0 +1,137 @@
+"""The staff group: commands in customers' topics, and staff messages copied to customers.
+
+Only configured staff count; anyone else in the group is refused (commands) or ignored (messages).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+from telegram import Message, Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from crm_store import relay
+from crm_store.models import Actor, Customer, Direction
+from crm_store.tickets import Who
+from crm_store.types import utcnow
+from desk import deadlines, staff
+from desk.messages import Outcome
+from handlers.context import desk_of, settings_of
+from handlers.inbound import message_kind
+from handlers.relay import copy_to_customer, notify_topic
+from handlers.render import send_html, send_outcome
+
+log = logging.getLogger(__name__)
+NOT_STAFF = "⛔ 这个群里的命令只有工作人员可以使用。"
+
+
+def register_staff_handlers(application: Application, group_chat_id: int) -> None:
+    if not group_chat_id:
+        return
+    group = filters.Chat(chat_id=group_chat_id)
+    application.add_handler(MessageHandler(group & filters.COMMAND, on_staff_command))
+    application.add_handler(MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, on_staff_message))
+
+
+def _who(update: Update) -> Who:
+    user = update.effective_user
+    assert user is not None
+    return Who(Actor.STAFF, user.id, user.full_name)
+
+
+async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    if not settings_of(context).roles.is_staff(user.id):
+        await send_html(context.bot, message.chat_id, NOT_STAFF, thread_id=thread_id)
+        return
+    head, _, argument = message.text.partition(" ")
+    command = head.lstrip("/").split("@", 1)[0].lower()
+    desk = desk_of(context)
+    result = await desk.run(
+        staff.run_command, desk.context, _who(update), message.chat_id, thread_id, command, argument
+    )
+    if result.customer_chat_id is not None and result.customer_replies:
+        await send_outcome(context.bot, result.customer_chat_id, Outcome(replies=result.customer_replies))
+    if result.topic_text:
+        await send_html(context.bot, message.chat_id, result.topic_text, thread_id=thread_id)
+
+
+async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff member writes in a customer's topic: record it, then copy it to the customer."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or not message.is_topic_message or message.message_thread_id is None:
+        return
+    if not settings_of(context).roles.is_staff(user.id) or not _has_content(message):
+        return  # outsiders in the group, and service messages (topic created…), are not relayed
+    desk = desk_of(context)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    if reply_to == message.message_thread_id:
+        reply_to = None  # in a topic every message "replies" to the topic's first message
+    text = message.text or message.caption or ""
+    plan = await desk.run(
+        staff.plan_staff_reply,
+        desk.context,
+        _who(update),
+        message.chat_id,
+        message.message_thread_id,
+        text,
+        message_kind(message),
+        reply_to,
+    )
+    if plan is None:
+        return  # a topic that belongs to no customer (e.g. a staff discussion)
+    delivered = await copy_to_customer(
+        context.bot, plan.customer_chat_id, message.chat_id, message.message_id, plan.reply_to_message_id
+    )
+    if delivered is None:
+        await desk.run(_mark_blocked, plan.customer_id)
+        await send_html(
+            context.bot,
+            message.chat_id,
+            "⛔ 未送达：客户已屏蔽机器人。工单保持打开，请通过其他方式联系客户。",
+            thread_id=message.message_thread_id,
+        )
+        return
+    await desk.run(_remember, plan, message.chat_id, message.message_id, delivered)
+
+
+async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The periodic job: remind before the promised deadline, flag a breach after it."""
+    desk = desk_of(context)
+    notices = await desk.run(deadlines.sweep_deadlines, desk.context)
+    for notice in notices:
+        try:
+            await notify_topic(context, notice.customer_id, notice.text)
+        except Exception:  # one undeliverable alert must not stop the others; it is in the audit trail
+            log.exception("deadline alert for %s not delivered", notice.ticket_number)
+
+
+def _has_content(message: Message) -> bool:
+    return bool(message.text or message.caption or message.effective_attachment)
+
+
+def _mark_blocked(session: Session, customer_id: int) -> None:
+    customer = session.get_one(Customer, customer_id)
+    customer.blocked_at = customer.blocked_at or utcnow()
+
+
+def _remember(
+    session: Session, plan: staff.RelayPlan, group: int, staff_message_id: int, customer_message_id: int
+) -> None:
+    relay.record_relay(
+        session,
+        customer_id=plan.customer_id,
+        direction=Direction.OUTBOUND,
+        customer_chat_id=plan.customer_chat_id,
+        customer_message_id=customer_message_id,
+        staff_chat_id=group,
+        staff_message_id=staff_message_id,
+        contact_id=plan.contact_id,
+        at=utcnow(),
+    )
