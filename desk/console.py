@@ -38,6 +38,9 @@ async def run_console(desk: Desk, *, stdin: TextIO = sys.stdin, stdout: TextIO =
         buttons = []
         for reply in outcome.replies:
             buttons += _print_reply(reply, len(buttons), stdout)
+        if outcome.escalation is not None and not outcome.replies:
+            # Staff hold this chat (on Telegram they answer from the staff group); say where it went.
+            print(f"  (→ 工单 {outcome.escalation.ticket_number}：已转给工作人员)\n", file=stdout, flush=True)
 
 
 def _inbound(customer: CustomerRef, line: str, buttons: list[Button]) -> Inbound:
