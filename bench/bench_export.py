@@ -1,4 +1,4 @@
-"""Log export speed and memory: 100,000 contacts to CSV and XLSX, on SQLite and (with --postgres) PostgreSQL.
+"""Log export and report speed and memory over 100,000 contacts, on SQLite and (with --postgres) PostgreSQL.
 
 Run: `.venv/bin/python bench/bench_export.py [--rows N] [--postgres]`. The contacts are generated once per
 backend; each export then runs in a fresh process, so its peak memory (ru_maxrss) is the export's alone.
@@ -74,25 +74,31 @@ def generate(url: str, rows: int) -> None:
     store.close()
 
 
-def run_one(url: str, fmt: str, folder: str) -> None:
-    """One export in this (fresh) process; prints seconds, rows and peak RSS as JSON."""
-    from reports import Requester, export_logs, parse_log_args
+def run_one(url: str, what: str, folder: str) -> None:
+    """One export (csv, xlsx) or report in this fresh process; prints seconds, rows and peak RSS as JSON."""
+    from reports import Requester, export_logs, make_report, parse_log_args, parse_period
 
     store = Store(url)
-    log_filter = parse_log_args(["2026-10-01..2026-11-30", f"format={fmt}"], ZONE)
+    requester = Requester("cli", name="bench")
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    export = export_logs(store, log_filter, zone=ZONE, folder=Path(folder), requester=Requester("cli", name="bench"))
+    if what == "report":
+        period = parse_period("2026-10-01..2026-11-30", ZONE)
+        report = make_report(store, period, folder=Path(folder) / "report", requester=requester)
+        rows, size = report.data.customer_messages + report.data.bot_replies + report.data.staff_replies, 0
+    else:
+        log_filter = parse_log_args(["2026-10-01..2026-11-30", f"format={what}"], ZONE)
+        export = export_logs(store, log_filter, zone=ZONE, folder=Path(folder), requester=requester)
+        rows, size = export.rows, export.path.stat().st_size
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     store.close()
-    print(json.dumps({"rows": export.rows, "seconds": seconds, "peak_kb": peak, "baseline_kb": baseline,
-                      "bytes": export.path.stat().st_size}))  # fmt: skip
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_kb": peak, "baseline_kb": baseline, "bytes": size}))
 
 
 def measure(url: str, label: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        for fmt in ("csv", "xlsx"):
+        for fmt in ("csv", "xlsx", "report"):
             out = subprocess.run(
                 [sys.executable, __file__, "--run-one", fmt, "--url", url, "--folder", folder],
                 check=True, capture_output=True, text=True,
@@ -100,7 +106,7 @@ def measure(url: str, label: str) -> None:
             r = json.loads(out.splitlines()[-1])
             rate = r["rows"] / r["seconds"]
             print(
-                f"{label:<10} {fmt:<4} {r['rows']:>8,} rows {r['seconds']:7.2f} s {rate:>9,.0f} rows/s"
+                f"{label:<10} {fmt:<6} {r['rows']:>8,} rows {r['seconds']:7.2f} s {rate:>9,.0f} rows/s"
                 f"  peak RSS {r['peak_kb'] / 1024:6.1f} MB (after imports {r['baseline_kb'] / 1024:5.1f} MB)"
                 f"  file {r['bytes'] / 1e6:5.1f} MB"
             )

@@ -107,6 +107,7 @@ async def test_manager_gets_report_charts_and_summary(database_url: str) -> None
         [album] = await bot.fake.wait_for("sendMediaGroup", chat_id=MANAGER, timeout=30)
         photos = list(album.files.values())
         assert len(photos) == 7 == len(album.params["media"])
+        assert album.params["media"][0]["caption"] == f"客服报表 Report {WEEK}"
         for photo in photos:
             assert photo.content.startswith(PNG_SIGNATURE) and len(photo.content) > 10_000
         summaries = await bot.fake.wait_for("sendMessage", 1, chat_id=MANAGER)
