@@ -58,7 +58,8 @@ def export_logs(
     path = folder / f"logs_{period.first}_{period.last}.{log_filter.format}"
     # A plain session, not a transaction: reading only, and a server-side cursor lives inside it.
     with store.sessions() as session:
-        rows = WRITERS[log_filter.format](path, COLUMNS, iter_log_rows(session, log_filter, zone))
+        header = (f"{COLUMNS[0]} ({zone.key})", *COLUMNS[1:])
+        rows = WRITERS[log_filter.format](path, header, iter_log_rows(session, log_filter, zone))
     with store.transaction() as session:
         export_id = record_export(
             session, at=now or utcnow(), what="logs", channel=requester.channel, filters=log_filter.describe(),

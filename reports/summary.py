@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from reports.metrics import Durations, ReportData
 
 SHOWN = 5
+LABEL_CHARS = 60
 
 
 def summary_text(data: ReportData, zone: ZoneInfo) -> str:
@@ -53,8 +54,12 @@ def summary_text(data: ReportData, zone: ZoneInfo) -> str:
 
 
 def _ranked(rows: list[tuple[str, int]], *, quoted: bool = False) -> str:
-    return "; ".join(f"{index}. {f'「{label}」' if quoted else label} ×{n}" for index, (label, n) in
-                     enumerate(rows[:SHOWN], start=1))  # fmt: skip
+    shown = []
+    for index, (label, n) in enumerate(rows[:SHOWN], start=1):
+        # Customers paste whole paragraphs; the summary only needs enough to recognise the question.
+        label = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+        shown.append(f"{index}. {f'「{label}」' if quoted else label} ×{n}")
+    return "; ".join(shown)
 
 
 def _durations(durations: Durations) -> str:

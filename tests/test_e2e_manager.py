@@ -57,7 +57,7 @@ async def test_manager_gets_the_week_as_csv_matching_the_store(database_url: str
         upload = call.files["document"]
         assert upload.filename == "logs_2026-11-04_2026-11-10.csv"
         header, *rows = _csv_rows(upload.content)
-        assert header[0] == "时间 Time" and len(header) == 14
+        assert header[0] == "时间 Time (Asia/Shanghai)" and len(header) == 14
         expected = _week_texts(bot)
         # Customer text that looks like a formula is neutralised with a leading quote.
         assert [row[7].removeprefix("'") for row in rows] == expected and len(rows) == 11

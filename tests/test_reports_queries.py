@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from crm_store import Store
@@ -13,6 +14,7 @@ from reports.filters import parse_log_args
 from reports.logs import iter_log_rows
 from reports.metrics import collect_report, normalise_question
 from reports.periods import parse_period
+from reports.summary import summary_text
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # Noon in Shanghai on 2026-11-10; the seeded week is 2026-11-04..2026-11-10.
@@ -154,3 +156,19 @@ def test_log_row_columns_read_like_a_manager_expects(store: Store) -> None:
     [bot_row, *_] = _rows(store, "7d", "actor=bot")
     assert bot_row[6] == "机器人" and bot_row[9] == "return-how" and bot_row[10] == 0.9
     assert bot_row[11] == 1.2 and bot_row[12] == 0.04
+
+
+def test_summary_reads_the_numbers_and_shortens_pasted_paragraphs(store: Store) -> None:
+    """The summary states the week's counts; a very long unanswered question is cut, not pasted whole."""
+    _seeded(store)
+    with store.transaction() as session:
+        alice = session.scalars(sa.select(Customer).where(Customer.external_id == "1001")).one()
+        session.add(Contact(customer_id=alice.id, at=NOW - timedelta(hours=1), channel="telegram", direction="in",
+                            actor="customer", kind="text", text="长" * 500, intent="no_answer"))  # fmt: skip
+    period = parse_period("7d", ZONE, today=TODAY)
+    with store.sessions() as session:
+        text = summary_text(collect_report(session, period, now=NOW), ZONE)
+    assert "Customer messages: 7" in text and "Complaints: 2" in text and "met 1 · 超时 missed 1" in text
+    assert "Satisfaction: 2.00 / 5 (n=1)" in text and "王芳 (@wangfang)" in text
+    assert "长" * 59 + "…" in text and "长" * 60 not in text
+    assert len(text) < 1500
