@@ -271,10 +271,12 @@ def customers_at_risk(session: Session, limit: int = TOP) -> tuple[list[AtRisk],
         .where(Ticket.customer_id == Customer.id, Ticket.status.in_(ACTIVE_STATUSES))
         .scalar_subquery()
     )
-    total = session.scalar(select(func.count()).select_from(Customer).where(Customer.id.in_(tagged))) or 0
+    # Erased customers asked to be forgotten: they are neither listed nor counted.
+    at_risk = (Customer.id.in_(tagged), Customer.erased_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(Customer).where(*at_risk)) or 0
     stmt = (
         select(Customer.display_name, Customer.username, Customer.last_contact_at, open_tickets)
-        .where(Customer.id.in_(tagged), Customer.erased_at.is_(None))
+        .where(*at_risk)
         .order_by(Customer.last_contact_at.desc())
         .limit(limit)
     )
