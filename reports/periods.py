@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_
+
 DEFAULT_PERIOD = "7d"
 # Ten years is already more than any store holds; larger numbers are typos.
 MAX_DAYS = 3660
@@ -85,3 +87,8 @@ def _date(value: str, original: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise PeriodError(f"period {original!r}: {value} is not a calendar date") from None
+
+
+def within(period: Period, column):  # type: ignore[no-untyped-def]
+    """SQL condition: `column` falls inside the period."""
+    return and_(column >= period.start, column < period.end)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import Store
 from crm_store.models import Contact, Customer, CustomerTag, Tag, TagKind, TagSource, Ticket
+from reports.complaints import deadline_state
 from reports.filters import parse_log_args
 from reports.logs import iter_log_rows
 from reports.metrics import collect_report, normalise_question
@@ -172,3 +173,14 @@ def test_summary_reads_the_numbers_and_shortens_pasted_paragraphs(store: Store) 
     assert "Satisfaction: 2.00 / 5 (n=1)" in text and "王芳 (@wangfang)" in text
     assert "长" * 59 + "…" in text and "长" * 60 not in text
     assert len(text) < 1500
+
+
+def test_deadline_states() -> None:
+    """Solved in time is met; solved late, flagged, or overdue and open is missed; open in time is pending."""
+    due = NOW
+    early, late = NOW - timedelta(hours=1), NOW + timedelta(hours=1)
+    assert deadline_state(due, early, None, late) == "met"
+    assert deadline_state(due, late, None, late) == "missed"
+    assert deadline_state(due, early, early, late) == "missed"
+    assert deadline_state(due, None, None, late) == "missed"
+    assert deadline_state(due, None, None, early) == "pending"
