@@ -8,6 +8,7 @@ import io
 import zipfile
 from datetime import datetime
 
+import matplotlib.image
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -110,6 +111,8 @@ async def test_manager_gets_report_charts_and_summary(database_url: str) -> None
         assert album.params["media"][0]["caption"] == f"客服报表 Report {WEEK}"
         for photo in photos:
             assert photo.content.startswith(PNG_SIGNATURE) and len(photo.content) > 10_000
+            height, width, _channels = matplotlib.image.imread(io.BytesIO(photo.content), format="png").shape
+            assert width >= 1200 and height >= 600
         summaries = await bot.fake.wait_for("sendMessage", 1, chat_id=MANAGER)
         summary = summaries[-1].params["text"]
         assert "客服报表" in summary and "Customer messages: 6" in summary and "Complaints: 2" in summary
