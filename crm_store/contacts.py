@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Executable, bindparam, insert, select, text
+from sqlalchemy import Executable, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_store.models import Actor, Contact, ContentKind, Customer, Direction
@@ -39,6 +39,7 @@ def record_contact(
     staff_user_id: int | None = None,
     staff_name: str | None = None,
     ticket_id: int | None = None,
+    delivery_error: str | None = None,
 ) -> int | None:
     """Insert one contact and return its id; None when its `update_id` was recorded before.
 
@@ -66,6 +67,7 @@ def record_contact(
         "staff_user_id": staff_user_id,
         "staff_name": staff_name,
         "ticket_id": ticket_id,
+        "delivery_error": delivery_error,
     }
     connection = session.connection()
     statement = _insert_statement(connection.dialect.name, skip_known_updates=update_id is not None)
@@ -102,3 +104,9 @@ def set_message_id(session: Session, contact_id: int, message_id: int) -> None:
     contact = session.get(Contact, contact_id)
     if contact is not None:
         contact.message_id = message_id
+
+
+def mark_undelivered(session: Session, contact_ids: Sequence[int], reason: str) -> None:
+    """Record that these outbound contacts never reached the customer, and why."""
+    if contact_ids:
+        session.execute(update(Contact).where(Contact.id.in_(list(contact_ids))).values(delivery_error=reason[:64]))

@@ -100,6 +100,8 @@ class Contact(Base):
     wait_ms: Mapped[int | None] = mapped_column(Integer)
     handling_ms: Mapped[int | None] = mapped_column(Integer)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # Why an outbound message never reached the customer ("blocked", "NetworkError"…); None when it did.
+    delivery_error: Mapped[str | None] = mapped_column(String(64))
     # The complaint ticket this contact belongs to, when the chat was escalated.
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     # Telegram's update_id: unique, so a redelivered update is recorded once.
@@ -266,3 +268,17 @@ class Export(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     format: Mapped[str | None] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
+
+
+class Erasure(Base):
+    """A customer's request to be forgotten, and the manager's confirmation (the erasure is recorded)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    confirmed_by_name: Mapped[str | None] = mapped_column(String(128))
+    contacts_anonymised: Mapped[int] = mapped_column(Integer, default=0)

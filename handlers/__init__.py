@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
 
 from handlers.context import SETTINGS_KEY
-from handlers.customer import on_customer_button, on_customer_message
+from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member
 from handlers.manager import register_manager_handlers
 from handlers.staff import check_deadlines, register_staff_handlers
 
@@ -26,6 +26,7 @@ def register_handlers(application: Application) -> None:
     # Edited messages are answered again (customers edit to correct a question).
     application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGES, on_customer_message))
     application.add_handler(CallbackQueryHandler(on_customer_button))
+    application.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         # Deadlines live in the store; the job re-reads them, so a restart loses none.

@@ -18,9 +18,10 @@ from crm_store.types import utcnow
 from desk import deadlines, staff
 from desk.messages import Outcome
 from handlers.context import desk_of, settings_of
+from handlers.customer import deliver
 from handlers.inbound import message_kind
 from handlers.relay import copy_to_customer, notify_topic
-from handlers.render import send_html, send_outcome
+from handlers.render import send_html
 
 log = logging.getLogger(__name__)
 NOT_STAFF = "⛔ 这个群里的命令只有工作人员可以使用。"
@@ -56,7 +57,8 @@ async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         staff.run_command, desk.context, _who(update), message.chat_id, thread_id, command, argument
     )
     if result.customer_chat_id is not None and result.customer_replies:
-        await send_outcome(context.bot, result.customer_chat_id, Outcome(replies=result.customer_replies))
+        outcome = Outcome(replies=result.customer_replies)
+        await deliver(context, str(result.customer_chat_id), result.customer_chat_id, outcome)
     if result.topic_text:
         await send_html(context.bot, message.chat_id, result.topic_text, thread_id=thread_id)
 
