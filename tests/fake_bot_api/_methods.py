@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from ._state import ApiState
-from ._types import ENVELOPE_KEYS, NOT_DEFAULT_UPDATES, JSONDict, UploadedFile, bad
+from ._types import ENVELOPE_KEYS, MAX_TEXT, NOT_DEFAULT_UPDATES, JSONDict, UploadedFile, bad, visible_text
 
 
 class BotApiMethods(ApiState):
@@ -69,7 +69,17 @@ class BotApiMethods(ApiState):
     def _api_sendmessage(self, p: JSONDict, f: Any) -> JSONDict:
         if not p.get("text"):
             raise bad("message text is empty")
+        self._check_text(str(p["text"]), p.get("parse_mode"))
         return self._bot_message(p, text=str(p["text"]))
+
+    @staticmethod
+    def _check_text(text: str, parse_mode: Any, limit: int = MAX_TEXT) -> None:
+        """Telegram parses the markup first, then counts: too long or broken markup is a 400."""
+        visible = visible_text(text, parse_mode)
+        if not visible.strip():
+            raise bad("message text is empty")
+        if len(visible) > limit:
+            raise bad("message is too long" if limit == MAX_TEXT else "message caption is too long")
 
     def _api_senddocument(self, p: JSONDict, f: dict[str, UploadedFile]) -> JSONDict:
         doc = self._input_file(p.get("document"), f, "document")
@@ -133,6 +143,7 @@ class BotApiMethods(ApiState):
         msg = self._editable(p)
         if "text" not in msg:
             raise bad("there is no text in the message to edit")
+        self._check_text(str(p.get("text", "")), p.get("parse_mode"))
         changed, msg["text"] = msg["text"] != str(p.get("text", "")), str(p.get("text", ""))
         return self._set_markup(msg, p.get("reply_markup"), changed)
 

@@ -165,13 +165,33 @@ class FakeBotApi(BotApiMethods):
             msg["caption"] = caption
         return self.push_update({"message": msg})
 
-    def push_edited_text(self, user_id: int, message_id: int, text: str) -> JSONDict:
-        """The user edited one of their messages in the private chat."""
+    def push_edited_text(self, user_id: int, message_id: int, text: str, *, chat_id: int | None = None) -> JSONDict:
+        """The user edited one of their messages (in the private chat unless ``chat_id`` says otherwise)."""
         self._user(user_id)
-        original = self.messages.get((user_id, message_id))
-        msg = copy.deepcopy(original) if original else self._user_message(user_id, None, "private")
+        chat_id = user_id if chat_id is None else chat_id
+        original = self.messages.get((chat_id, message_id))
+        msg = copy.deepcopy(original) if original else self._user_message(user_id, chat_id, "private")
         msg.update(message_id=message_id, text=text, edit_date=int(time.time()))
+        msg.pop("entities", None)
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
         return self.push_update({"edited_message": msg})
+
+    def push_channel_post(self, chat_id: int, text: str, *, edited: bool = False) -> JSONDict:
+        """A post in a channel (no sender user: ``sender_chat`` is the channel itself)."""
+        chat = self._chat(chat_id, "channel")
+        msg: JSONDict = {
+            "message_id": self._next_msg_id(chat_id),
+            "date": int(time.time()),
+            "chat": chat,
+            "sender_chat": chat,
+            "text": text,
+        }
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
+        if edited:
+            msg["edit_date"] = int(time.time())
+        return self.push_update({"edited_channel_post" if edited else "channel_post": msg})
 
     def push_my_chat_member(self, user_id: int, status: str) -> JSONDict:
         """The user blocked ("kicked") or unblocked ("member") the bot; ``blocked`` follows."""
@@ -306,7 +326,7 @@ class FakeBotApi(BotApiMethods):
             call.status = 400
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: invalid parameters ({exc!r})"}
         self._notify()
-        return web.json_response(body, status=call.status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        return web.json_response(body, status=call.status, dumps=_dumps)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         up = self.files.get(request.match_info["file_path"])
@@ -337,3 +357,13 @@ class FakeBotApi(BotApiMethods):
                 raise fault.error
         if method in BLOCKABLE and params.get("chat_id") in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+
+def _dumps(body: Any) -> str:
+    """JSON as Telegram sends it: UTF-8, but lone surrogates (which UTF-8 cannot carry) as \\u escapes."""
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body)
+    return text

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._types import ApiCall, Fault, JSONDict, Pending, UploadedFile, bad
+from ._types import MAX_CAPTION, ApiCall, Fault, JSONDict, Pending, UploadedFile, bad, visible_text
 
 
 class ApiState:
@@ -186,7 +186,12 @@ class ApiState:
         return msg
 
     def _caption(self, params: JSONDict) -> JSONDict:
-        return {"caption": params["caption"]} if params.get("caption") is not None else {}
+        if params.get("caption") is None:
+            return {}
+        visible = visible_text(str(params["caption"]), params.get("parse_mode"))
+        if len(visible) > MAX_CAPTION:
+            raise bad("message caption is too long")
+        return {"caption": params["caption"]}
 
     def _topic(self, params: JSONDict) -> tuple[int, int]:
         chat_id, thread = self._chat_id(params), params.get("message_thread_id")

@@ -134,6 +134,7 @@ class FakeBotApiThread:
     push_media = _threadsafe("push_media")
     push_edited_text = _threadsafe("push_edited_text")
     push_my_chat_member = _threadsafe("push_my_chat_member")
+    push_channel_post = _threadsafe("push_channel_post")
     push_duplicate = _threadsafe("push_duplicate")
     sent = _threadsafe("sent")
     delete_topic = _threadsafe("delete_topic")

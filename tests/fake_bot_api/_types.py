@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,3 +126,55 @@ def decode_param(key: str, value: str) -> Any:
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2  # entity offsets/lengths are UTF-16 code units
+
+
+# Telegram's HTML parse mode: these tags only, properly nested; anything else is "can't parse entities".
+HTML_TAGS = frozenset(
+    [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    ]
+)
+_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)(\s+[^<>]*)?>")
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+
+def visible_text(text: str, parse_mode: Any) -> str:
+    """What the user would see: the text with HTML tags and entities resolved; raises 400 like Telegram."""
+    if parse_mode is None or str(parse_mode).lower() != "html":
+        return text
+    plain, open_tags, pos = [], [], 0
+    while (start := text.find("<", pos)) >= 0:
+        plain.append(text[pos:start])
+        tag = _HTML_TAG.match(text, start)
+        offset = len(text[:start].encode("utf-8", "surrogatepass"))
+        if tag is None or tag.group(2).lower() not in HTML_TAGS:
+            name = tag.group(2) if tag else text[start + 1 : start + 12]
+            raise bad(f'can\'t parse entities: Unsupported start tag "{name}" at byte offset {offset}')
+        name = tag.group(2).lower()
+        if tag.group(1):
+            if not open_tags or open_tags[-1] != name:
+                raise bad(f'can\'t parse entities: Unmatched end tag at byte offset {offset}, expected "{name}"')
+            open_tags.pop()
+        else:
+            open_tags.append(name)
+        pos = tag.end()
+    if open_tags:
+        raise bad(f"can't parse entities: Can't find end tag corresponding to start tag \"{open_tags[-1]}\"")
+    plain.append(text[pos:])
+    return html.unescape("".join(plain))
