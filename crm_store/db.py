@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 class Store:
     """The database behind the desk: one engine and a session factory, built once at start-up."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, lock_timeout: float = 5.0) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, lock_timeout=lock_timeout)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -42,14 +42,16 @@ class Store:
         self.engine.dispose()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, lock_timeout: float = 5.0) -> Engine:
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     is_sqlite = url.startswith("sqlite")
     # A server connection can go stale between messages; a local SQLite file cannot.
-    engine = create_engine(url, echo=echo, pool_pre_ping=not is_sqlite)
+    # A server that does not answer must fail fast, so the contact is spooled rather than the customer kept waiting.
+    connect_args = {"timeout": lock_timeout} if is_sqlite else {"connect_timeout": 5}
+    engine = create_engine(url, echo=echo, pool_pre_ping=not is_sqlite, connect_args=connect_args)
     if is_sqlite:
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
@@ -57,12 +59,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # WAL lets readers run beside the writer; the busy timeout rides out short locks instead of failing.
+    # WAL lets readers run beside the writer; the lock timeout (sqlite3 `timeout`) rides out short locks.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
     # The sqlite3 module's own transaction handling skips DDL and breaks SAVEPOINT; take it over
     # (the SQLAlchemy documentation's recipe), so migrations and nested transactions are atomic.

@@ -69,6 +69,11 @@ class StaffGroupSettings(Section):
 class DatabaseSettings(Section):
     url: str = "sqlite:///data/crm.sqlite3"
     echo: bool = False
+    # Where inbound contacts wait while the database is unreachable; replayed every replay_seconds.
+    spool_dir: Path = Path("data/spool")
+    replay_seconds: float = Field(default=5, gt=0)
+    # How long a SQLite write waits for a lock before the contact goes to the spool instead.
+    lock_timeout_seconds: float = Field(default=5, gt=0)
 
     @field_validator("url")
     @classmethod
@@ -213,9 +218,11 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         url = prefix + str(base / url[len(prefix) :])
+    spool = settings.database.spool_dir
+    spool = spool if spool.is_absolute() else base / spool
     return settings.model_copy(
         update={
             "knowledge": settings.knowledge.model_copy(update={"paths": paths}),
-            "database": settings.database.model_copy(update={"url": url}),
+            "database": settings.database.model_copy(update={"url": url, "spool_dir": spool}),
         }
     )

@@ -73,3 +73,5 @@ class Outcome:
     # Alerts for the customer's staff topic (e.g. a low satisfaction score).
     staff_notices: list[str] = field(default_factory=list)
     customer_id: int | None = None
+    # The store was down: the contact waits in the spool and will be answered when it is replayed.
+    spooled: bool = False

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from typing import TypeVar
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from crm_store import Store
 from desk.conversation import DeskContext, handle_inbound
-from desk.messages import Inbound, Outcome
+from desk.language import reply_language
+from desk.messages import Inbound, Outcome, Reply
+from desk.spool import Spool
+from desk.texts import say
 from knowledge import KnowledgeBase
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# The database is unreachable or locked: worth waiting for, unlike a bug (which must not be spooled forever).
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class Desk:
     """Built once at start-up; shared by every channel adapter."""
 
-    def __init__(self, *, store: Store, context: DeskContext) -> None:
+    def __init__(self, *, store: Store, context: DeskContext, spool: Spool | None = None) -> None:
         self.store = store
         self.context = context
+        self.spool = spool
         # SQLite has one writer at a time: one store thread avoids lock contention; PostgreSQL takes more.
         workers = 1 if store.is_sqlite else 4
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
@@ -36,8 +47,36 @@ class Desk:
         self.context = replace(self.context, kb=kb)
 
     async def handle(self, inbound: Inbound) -> Outcome:
-        """Record and answer one customer contact."""
-        return await self.run(handle_inbound, self.context, inbound)
+        """Record and answer one customer contact; while the store is down, keep it in the spool."""
+        try:
+            return await self.run(handle_inbound, self.context, inbound)
+        except STORE_DOWN as exc:
+            if self.spool is None:
+                raise
+            await asyncio.to_thread(self.spool.append, inbound)
+            log.error("store unavailable (%s): contact of update %s spooled", exc.__class__.__name__, inbound.update_id)
+            language = reply_language(inbound.text, inbound.customer.language, self.context.default_language)
+            return Outcome(replies=[Reply(say("spooled", language))], spooled=True)
+
+    async def replay_spool(self) -> list[tuple[Inbound, Outcome]]:
+        """Record what was spooled during an outage, oldest first; stops at the first store failure."""
+        if self.spool is None:
+            return []
+        replayed: list[tuple[Inbound, Outcome]] = []
+        for batch in await asyncio.to_thread(self.spool.batches):
+            done = 0
+            try:
+                for inbound in await asyncio.to_thread(lambda batch=batch: list(self.spool.read(batch))):
+                    outcome = await self.run(handle_inbound, self.context, inbound)
+                    done += 1
+                    replayed.append((inbound, outcome))
+            except STORE_DOWN:
+                return replayed
+            finally:
+                await asyncio.to_thread(self.spool.keep_from, batch, done)
+        if replayed:
+            log.warning("replayed %d spooled contacts into the store", len(replayed))
+        return replayed
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """Run `work(session, *args)` in one transaction on the store's thread."""

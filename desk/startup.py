@@ -11,6 +11,7 @@ from desk.complaints import ComplaintPolicy, DeadlineRules
 from desk.config import Settings
 from desk.conversation import DeskContext
 from desk.service import Desk
+from desk.spool import Spool
 from knowledge import KnowledgeBase, warm_up
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ def build_desk(settings: Settings) -> Desk:
     kb = KnowledgeBase.load(settings.knowledge.paths, settings.knowledge.thresholds)
     # jieba builds its dictionary on first use (~0.5 s): do it now, not on a customer's first message.
     warm_up(keyword for entry in kb.entries for keyword in entry.keywords)
-    store = Store(settings.database.url, echo=settings.database.echo)
+    store = Store(
+        settings.database.url, echo=settings.database.echo, lock_timeout=settings.database.lock_timeout_seconds
+    )
     store.upgrade()
     log.info("knowledge base: %d entries; store: %s", len(kb.entries), store.engine.dialect.name)
     context = DeskContext(
@@ -56,4 +59,4 @@ def build_desk(settings: Settings) -> Desk:
         complaints=complaint_policy(settings),
         zone=settings.desk.zone,
     )
-    return Desk(store=store, context=context)
+    return Desk(store=store, context=context, spool=Spool(settings.database.spool_dir))

@@ -125,6 +125,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "非常抱歉没能让您满意。您的评价已转给负责人，我们会尽快联系您，把事情做好。",
         "en": "We are sorry we did not satisfy you. Your rating went to the manager in charge; we will contact you.",
     },
+    "spooled": {
+        "zh": "收到您的消息了！系统正在短暂维护，您的消息已保存，我们会尽快回复您，请稍候。",
+        "en": "We have your message! Our system is briefly busy; your message is saved and we will answer shortly.",
+    },
     "button_human": {"zh": "🙋 转人工", "en": "🙋 Talk to a person"},
     "button_complain": {"zh": "📝 投诉", "en": "📝 Complaint"},
     "button_solved": {"zh": "✅ 已解决", "en": "✅ Solved"},

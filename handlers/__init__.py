@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
 
 from handlers.context import SETTINGS_KEY
-from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member
+from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
 from handlers.manager import register_manager_handlers
 from handlers.staff import check_deadlines, register_staff_handlers
 
@@ -32,6 +32,9 @@ def register_handlers(application: Application) -> None:
         # Deadlines live in the store; the job re-reads them, so a restart loses none.
         every = settings.sla.check_seconds
         application.job_queue.run_repeating(check_deadlines, interval=every, first=min(every, 5.0), name="deadlines")
+        # Contacts spooled while the database was down are recorded as soon as it is back.
+        replay = settings.database.replay_seconds
+        application.job_queue.run_repeating(replay_spooled, interval=replay, first=min(replay, 1.0), name="spool")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -44,9 +44,24 @@ async def on_customer_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _answer(context, inbound, inbound.customer.chat_id or query.from_user.id)
 
 
+async def replay_spooled(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The periodic job: once the store is back, record what was spooled and send the real answers."""
+    for inbound, outcome in await desk_of(context).replay_spool():
+        chat_id = inbound.customer.chat_id or int(inbound.customer.external_id)
+        await _follow_up(context, inbound, chat_id, outcome)
+
+
 async def _answer(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound, chat_id: int) -> None:
-    desk = desk_of(context)
-    outcome = await desk.handle(inbound)
+    outcome = await desk_of(context).handle(inbound)
+    await _follow_up(context, inbound, chat_id, outcome)
+
+
+async def _follow_up(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound, chat_id: int, outcome: Outcome) -> None:
+    if outcome.duplicate:
+        return
+    if outcome.spooled:
+        await send_outcome(context.bot, chat_id, outcome)  # nothing recorded yet: the replay records it
+        return
     await deliver(context, inbound.customer.external_id, chat_id, outcome)
     # The ticket is already in the store; the staff group learns of it after the customer's reply.
     if outcome.escalation is not None:

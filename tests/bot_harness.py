@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ def settings_for(fake_base_url: str, token: str, database_url: str, **sections: 
     """The shipped config.toml, pointed at the fake server and a test database."""
     telegram = {"token": token, "base_url": fake_base_url, "base_file_url": fake_base_url.replace("/bot", "/file/bot")}
     telegram.update(sections.pop("telegram", {}))
-    return load_settings(ROOT / "config.toml", telegram=telegram, database={"url": database_url}, **sections)
+    # Each bot gets its own spool folder: a test's outage must never replay into another test's database.
+    database = {"url": database_url, "spool_dir": tempfile.mkdtemp(prefix="spool-"), **sections.pop("database", {})}
+    return load_settings(ROOT / "config.toml", telegram=telegram, database=database, **sections)
 
 
 @asynccontextmanager
@@ -42,7 +45,8 @@ async def running_bot(database_url: str, **sections: dict[str, Any]) -> AsyncIte
     """Start the fake Bot API and the real Application polling it; stop both afterwards."""
     async with FakeBotApi() as fake:
         settings = settings_for(fake.base_url, fake.token, database_url, **sections)
-        desk = build_desk(settings)
+        # Off the event loop: start-up may talk to a server this loop serves (a proxy in outage tests).
+        desk = await asyncio.to_thread(build_desk, settings)
         application = build_application(settings, desk)
         await application.initialize()
         if application.post_init:
