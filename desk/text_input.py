@@ -13,5 +13,7 @@ def clean_text(text: str | None, max_chars: int) -> str:
         return ""
     # Lone surrogates cannot be stored in PostgreSQL or encoded to UTF-8; replace them.
     text = text.encode("utf-8", "replace").decode("utf-8")
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
-    return text.strip()[:max_chars]
+    # Controls out before normalising: a zero-width space between a letter and its accent would
+    # otherwise leave the pair uncomposed. Strip again after the cut, which may end on a space.
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()
+    return text[:max_chars].rstrip()

@@ -80,6 +80,8 @@ async def send_html(
 ) -> int:
     """Send plain text safely as HTML, split into Telegram-sized parts; the last message's id."""
     parts = split_for_telegram(text)
+    if not parts:
+        log.warning("not sending a blank message to chat %s", chat_id)
     message_id = 0
     for index, part in enumerate(parts):
         sent = await bot.send_message(
@@ -94,15 +96,19 @@ async def send_html(
 
 
 def split_for_telegram(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Escaped parts of at most `limit` characters, cut between lines where possible, never inside an entity."""
+    """Escaped parts of at most `limit` characters, cut between lines where possible, never inside an entity.
+
+    Telegram trims each message and refuses a blank one ("message text is empty"): the text is trimmed,
+    blank parts are dropped, and a blank text gives no parts at all.
+    """
     parts: list[str] = []
     current = ""
-    for line in (text or " ").splitlines(keepends=True):
+    for line in (text or "").strip().splitlines(keepends=True):
         escaped = html.escape(line)
         while len(escaped) > limit:  # one very long line: cut it by characters, before escaping
             cut = limit
             while len(html.escape(line[:cut])) > limit:
-                cut = cut * 4 // 5
+                cut = max(1, cut * 4 // 5)
             head, line = line[:cut], line[cut:]
             parts.extend([current] if current else [])
             current = ""
@@ -112,6 +118,5 @@ def split_for_telegram(text: str, limit: int = MAX_MESSAGE) -> list[str]:
             parts.append(current)
             current = ""
         current += escaped
-    if current or not parts:
-        parts.append(current or " ")
-    return parts
+    parts.append(current)
+    return [part for part in parts if part.strip()]
