@@ -21,7 +21,7 @@ from crm_store import (
     tickets,
 )
 from crm_store.models import Contact, Ticket
-from desk import actions, escalation
+from desk import actions, escalation, privacy
 from desk.complaints import ComplaintPolicy
 from desk.intents import Intent
 from desk.language import reply_language
@@ -54,7 +54,7 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outc
     held = tickets.active_ticket(session, customer.id)
     # Decide first (pure), so each contact is written once, complete.
     decision = _decide(ctx, inbound, customer, text)
-    if held is not None and decision.intent not in (Intent.RATED, Intent.PICKED, Intent.SOLVED):
+    if held is not None and decision.intent not in (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET):
         # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
         decision = Decision(Intent.RELAYED, ())
     incoming_id = _record_incoming(session, customer, inbound, text, decision, held.id if held else None)
@@ -73,6 +73,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outc
         return _escalate(session, ctx, customer, inbound, text, decision, incoming_id, started)
     if decision.intent == Intent.RATED:
         return _rate(session, ctx, customer, inbound, incoming_id, started)
+    if decision.intent == Intent.FORGET:
+        return _forget(session, ctx, customer, inbound, incoming_id, started)
     return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, decision, started))
 
 
@@ -130,6 +132,21 @@ def _rate(
     answer = Decision(Intent.RATED, (Reply(say(key, language)),))
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
     return Outcome(replies=replies, staff_notices=notices, customer_id=customer.id)
+
+
+def _forget(
+    session: Session, ctx: DeskContext, customer: Customer, inbound: Inbound, incoming_id: int, started: float
+) -> Outcome:
+    """Registered at once, executed only when a manager confirms (/erase in the staff group)."""
+    privacy.request_erasure(session, customer, ctx.clock())
+    language = _language(ctx, inbound, customer, "")
+    answer = Decision(Intent.FORGET, (Reply(say("forget_requested", language)),))
+    notice = (
+        f"🗑 客户 {customer.display_name or customer.external_id}（编号 {customer.id}）请求删除个人数据。"
+        f"经理确认请在员工群发送：/erase {customer.id}"
+    )
+    replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started)
+    return Outcome(replies=replies, staff_notices=[notice], customer_id=customer.id)
 
 
 def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> str:

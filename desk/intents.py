@@ -21,5 +21,6 @@ class Intent(StrEnum):
     RELAYED = "relayed"
     RATED = "rated"
     STAFF_REPLY = "staff_reply"
+    FORGET = "forget"
     STALE_BUTTON = "stale_button"
     MEDIA = "media"

@@ -127,6 +127,8 @@ def _decide_command(text: str, language: str, business: str) -> Decision:
         return _plain(Intent.WELCOME, "welcome", language, business=business)
     if name == "help":
         return _plain(Intent.HELP, "help", language)
+    if name == "forget":
+        return Decision(Intent.FORGET, ())
     if name in ("complain", "complaint", "tousu"):
         return Decision(Intent.COMPLAINT, ())
     unknown = say("unknown_command", language) + "\n\n" + say("help", language)

@@ -41,6 +41,7 @@ STAFF_HELP = (
     "/take 接手  /release 放回队列  /resolve [处理结果] 解决并请客户评分  /close 关闭  /reopen [原因] 重新打开\n"
     "/tag 标签 [kind]  /untag 标签  /note 内部备注（不会发给客户）  /cause 原因  /priority urgent|high|normal|low\n"
     "/region 地区  /history 客户档案与最近记录  /queue 待处理工单（任何话题）\n"
+    "/erase 客户编号：经理确认删除客户数据（客户用 /forget 申请）\n"
     "在话题里直接发消息 = 回复客户；回复客户的某条消息 = 回复到那一条。"
 )
 

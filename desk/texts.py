@@ -129,6 +129,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "收到您的消息了！系统正在短暂维护，您的消息已保存，我们会尽快回复您，请稍候。",
         "en": "We have your message! Our system is briefly busy; your message is saved and we will answer shortly.",
     },
+    "forget_requested": {
+        "zh": "您删除个人数据的请求已登记，经理确认后我们会删除您的聊天记录和资料，完成后会通知您。",
+        "en": "Your request to erase your data is registered; once a manager confirms, we delete your "
+        "messages and profile and let you know.",
+    },
+    "erased": {
+        "zh": "您的个人数据和聊天记录已按您的要求删除。",
+        "en": "Your personal data and messages have been erased as you asked.",
+    },
     "button_human": {"zh": "🙋 转人工", "en": "🙋 Talk to a person"},
     "button_complain": {"zh": "📝 投诉", "en": "📝 Complaint"},
     "button_solved": {"zh": "✅ 已解决", "en": "✅ Solved"},

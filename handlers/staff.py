@@ -6,6 +6,7 @@ Only configured staff count; anyone else in the group is refused (commands) or i
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 from telegram import Message, Update
@@ -15,8 +16,9 @@ from crm_store import relay
 from crm_store.models import Actor, Customer, Direction
 from crm_store.tickets import Who
 from crm_store.types import utcnow
-from desk import deadlines, staff
-from desk.messages import Outcome
+from desk import deadlines, privacy, staff
+from desk.messages import Outcome, Reply
+from desk.texts import say
 from handlers.context import desk_of, settings_of
 from handlers.customer import deliver
 from handlers.inbound import message_kind
@@ -53,6 +55,9 @@ async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     head, _, argument = message.text.partition(" ")
     command = head.lstrip("/").split("@", 1)[0].lower()
     desk = desk_of(context)
+    if command == "erase":
+        await _erase(context, message, user.id, argument.strip(), thread_id)
+        return
     result = await desk.run(
         staff.run_command, desk.context, _who(update), message.chat_id, thread_id, command, argument
     )
@@ -112,6 +117,46 @@ async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
             await notify_topic(context, notice.customer_id, notice.text)
         except Exception:  # one undeliverable alert must not stop the others; it is in the audit trail
             log.exception("deadline alert for %s not delivered", notice.ticket_number)
+
+
+async def _erase(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, user_id: int, argument: str, thread_id: int | None
+) -> None:
+    """A manager confirms a customer's erasure; the customer is told, the erasure is recorded."""
+    if not settings_of(context).roles.is_manager(user_id):
+        await send_html(context.bot, message.chat_id, "⛔ 只有经理可以确认删除客户数据。", thread_id=thread_id)
+        return
+    if not argument.isdigit():
+        await send_html(context.bot, message.chat_id, "用法：/erase 客户编号", thread_id=thread_id)
+        return
+    desk = desk_of(context)
+    who = Who(Actor.STAFF, user_id, message.from_user.full_name if message.from_user else None)
+    result = await desk.run(_erase_and_find_chat, int(argument), who, desk.context.clock())
+    if result is None:
+        await send_html(context.bot, message.chat_id, f"没有编号为 {argument} 的客户。", thread_id=thread_id)
+        return
+    anonymised, chat_id, language = result
+    await send_html(
+        context.bot,
+        message.chat_id,
+        f"🗑 已删除客户 {argument} 的数据：{anonymised} 条记录已匿名化。",
+        thread_id=thread_id,
+    )
+    if chat_id is not None:
+        await deliver(context, str(chat_id), chat_id, Outcome(replies=[Reply(say("erased", language))]))
+
+
+def _erase_and_find_chat(
+    session: Session, customer_id: int, who: Who, now: datetime
+) -> tuple[int, int | None, str] | None:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    language = "en" if (customer.language or "zh").startswith("en") else "zh"
+    erasure = privacy.erase_customer(session, customer_id, who, now)
+    assert erasure is not None
+    chat_id = int(customer.external_id) if customer.channel == "telegram" else None
+    return erasure.contacts_anonymised, chat_id, language
 
 
 def _has_content(message: Message) -> bool:
