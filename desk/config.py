@@ -144,6 +144,12 @@ class TagSettings(Section):
     priority_tags: list[str] = ["VIP", "key_account"]
 
 
+class FloodSettings(Section):
+    # More than max_messages from one customer within window_seconds: recorded, answered once, then quiet.
+    max_messages: int = Field(default=10, ge=1)
+    window_seconds: float = Field(default=10, gt=0)
+
+
 class LoggingSettings(Section):
     level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -164,6 +170,7 @@ class Settings(BaseSettings):
     complaints: ComplaintSettings = ComplaintSettings()
     sla: SlaSettings = SlaSettings()
     tags: TagSettings = TagSettings()
+    flood: FloodSettings = FloodSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

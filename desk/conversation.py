@@ -22,7 +22,8 @@ from crm_store import (
 )
 from crm_store.models import Contact, Ticket
 from desk import actions, escalation, privacy
-from desk.complaints import ComplaintPolicy
+from desk.complaints import ComplaintPolicy, is_complaint
+from desk.flood import Flow
 from desk.intents import Intent
 from desk.language import reply_language
 from desk.messages import Escalation, Inbound, Outcome, Reply
@@ -45,7 +46,7 @@ class DeskContext:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
 
-def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outcome:
+def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: Flow = Flow.OK) -> Outcome:
     """Record the customer's contact, decide the answer, record the answer; the caller commits, then sends."""
     started = perf_counter()
     now = ctx.clock()
@@ -53,7 +54,11 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outc
     text = clean_text(inbound.text, ctx.max_text_chars)
     held = tickets.active_ticket(session, customer.id)
     # Decide first (pure), so each contact is written once, complete.
-    decision = _decide(ctx, inbound, customer, text)
+    decision = (
+        _decide(ctx, inbound, customer, text)
+        if flow == Flow.OK
+        else _decide_flooding(ctx, inbound, customer, text, flow)
+    )
     if held is not None and decision.intent not in (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET):
         # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
         decision = Decision(Intent.RELAYED, ())
@@ -65,7 +70,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound) -> Outc
             customer.id,
             held.id,
             held.number or "",
-            relay_message=inbound.kind != ContentKind.BUTTON,
+            # A flooding customer's messages are recorded but not all copied: staff are not flooded.
+            relay_message=inbound.kind != ContentKind.BUTTON and flow != Flow.QUIET,
             contact_id=incoming_id,
         )
         return Outcome(escalation=relay)
@@ -163,6 +169,16 @@ def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -
     return decide_message(
         ctx.kb, inbound.kind, text, language, business=ctx.business_name, complaint_words=ctx.complaints.lexicon
     )
+
+
+def _decide_flooding(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str, flow: Flow) -> Decision:
+    """Too many messages too fast: complaints still escalate; everything else gets one polite note."""
+    if inbound.kind == ContentKind.TEXT and is_complaint(text, ctx.complaints.lexicon):
+        return _decide(ctx, inbound, customer, text)
+    if flow == Flow.QUIET:
+        return Decision(Intent.FLOODED, ())
+    language = _language(ctx, inbound, customer, text)
+    return Decision(Intent.FLOODED, (Reply(say("slow_down", language)),))
 
 
 def _customer_for(session: Session, inbound: Inbound, now: datetime) -> Customer:

@@ -22,5 +22,7 @@ class Intent(StrEnum):
     RATED = "rated"
     STAFF_REPLY = "staff_reply"
     FORGET = "forget"
+    # Recorded, but not answered: the customer was sending faster than anyone can read.
+    FLOODED = "flooded"
     STALE_BUTTON = "stale_button"
     MEDIA = "media"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from crm_store import Store
 from desk.conversation import DeskContext, handle_inbound
+from desk.flood import FloodGate
 from desk.language import reply_language
 from desk.messages import Inbound, Outcome, Reply
 from desk.spool import Spool
@@ -30,10 +32,13 @@ STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 class Desk:
     """Built once at start-up; shared by every channel adapter."""
 
-    def __init__(self, *, store: Store, context: DeskContext, spool: Spool | None = None) -> None:
+    def __init__(
+        self, *, store: Store, context: DeskContext, spool: Spool | None = None, flood: FloodGate | None = None
+    ) -> None:
         self.store = store
         self.context = context
         self.spool = spool
+        self.flood = flood or FloodGate()
         # SQLite has one writer at a time: one store thread avoids lock contention; PostgreSQL takes more.
         workers = 1 if store.is_sqlite else 4
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
@@ -48,8 +53,10 @@ class Desk:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Record and answer one customer contact; while the store is down, keep it in the spool."""
+        customer = f"{inbound.customer.channel}:{inbound.customer.external_id}"
+        flow = self.flood.check(customer, time.monotonic())
         try:
-            return await self.run(handle_inbound, self.context, inbound)
+            return await self.run(handle_inbound, self.context, inbound, flow)
         except STORE_DOWN as exc:
             if self.spool is None:
                 raise

@@ -10,6 +10,7 @@ from crm_store.types import utcnow
 from desk.complaints import ComplaintPolicy, DeadlineRules
 from desk.config import Settings
 from desk.conversation import DeskContext
+from desk.flood import FloodGate
 from desk.service import Desk
 from desk.spool import Spool
 from knowledge import KnowledgeBase, warm_up
@@ -59,4 +60,5 @@ def build_desk(settings: Settings) -> Desk:
         complaints=complaint_policy(settings),
         zone=settings.desk.zone,
     )
-    return Desk(store=store, context=context, spool=Spool(settings.database.spool_dir))
+    flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
+    return Desk(store=store, context=context, spool=Spool(settings.database.spool_dir), flood=flood)

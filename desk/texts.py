@@ -138,6 +138,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "您的个人数据和聊天记录已按您的要求删除。",
         "en": "Your personal data and messages have been erased as you asked.",
     },
+    "slow_down": {
+        "zh": "您的消息我们都收到了，请稍等片刻，我们会逐条处理。",
+        "en": "We have all your messages; please give us a moment to work through them.",
+    },
     "button_human": {"zh": "🙋 转人工", "en": "🙋 Talk to a person"},
     "button_complain": {"zh": "📝 投诉", "en": "📝 Complaint"},
     "button_solved": {"zh": "✅ 已解决", "en": "✅ Solved"},
