@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
 
+from desk.service import STORE_DOWN
 from handlers.context import SETTINGS_KEY
 from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
 from handlers.manager import register_manager_handlers
+from handlers.render import send_html
 from handlers.staff import check_deadlines, register_staff_handlers
 
 log = logging.getLogger(__name__)
+STORE_DOWN_NOTICE = "⚠️ 数据库暂时不可用：刚才的操作没有执行，消息也没有转给客户，请稍后重试。"
 
 
 def register_handlers(application: Application) -> None:
@@ -40,4 +44,20 @@ def register_handlers(application: Application) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One place where failures are logged; the customer's contact was recorded before any send."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("update %s failed: %r", update_id, context.error, exc_info=context.error)
+    # The error's class only: its text may quote a customer's message, which stays out of the log at INFO.
+    log.error("update %s failed: %s", update_id, context.error.__class__.__name__)
+    log.debug("update %s failure detail", update_id, exc_info=context.error)
+    if isinstance(context.error, STORE_DOWN) and isinstance(update, Update):
+        await _tell_staff_store_is_down(update, context)
+
+
+async def _tell_staff_store_is_down(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Customers' messages are spooled; a staff action cannot be, so the staff member must know to retry."""
+    message = update.effective_message
+    if message is None or message.chat_id != context.bot_data[SETTINGS_KEY].staff_group.chat_id:
+        return
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    try:
+        await send_html(context.bot, message.chat_id, STORE_DOWN_NOTICE, thread_id=thread_id)
+    except TelegramError:
+        log.warning("could not tell staff that the store is down")
