@@ -8,8 +8,11 @@ from telegram import CallbackQuery, Message, Update, User
 
 from crm_store import ContentKind
 from desk.messages import CustomerRef, Inbound
+from desk.text_input import clean_text
 
 CHANNEL = "telegram"
+# The store's column sizes (customers.display_name, username, language).
+NAME_CHARS, HANDLE_CHARS, LANGUAGE_CHARS = 128, 64, 16
 MEDIA_KINDS = (
     ("photo", ContentKind.PHOTO),
     ("sticker", ContentKind.STICKER),
@@ -25,12 +28,14 @@ MEDIA_KINDS = (
 
 
 def customer_ref(user: User, chat_id: int) -> CustomerRef:
+    """Who wrote. Names are the sender's own text: cleaned like messages (a NUL or a lone surrogate in a
+    first name would otherwise fail the customer's insert, and with it the message) and cut to fit the store."""
     return CustomerRef(
         channel=CHANNEL,
         external_id=str(user.id),
-        display_name=user.full_name,
-        username=user.username,
-        language=user.language_code,
+        display_name=clean_text(user.full_name, NAME_CHARS),
+        username=clean_text(user.username, HANDLE_CHARS) or None,
+        language=clean_text(user.language_code, LANGUAGE_CHARS) or None,
         chat_id=chat_id,
     )
 
