@@ -1,55 +1,93 @@
 """Scores a customer's message against every enabled entry and decides how sure we are.
 
-Two stages. Retrieval walks two inverted indexes: BM25F over each entry as a whole (question, keywords,
-category and answer, boosted in that order) and a coverage similarity against each phrasing on its own
-(the best phrasing counts, not an average). Re-ranking looks again at the best few with rapidfuzz and
-keyword containment. The tier depends on the top score *and* its lead over the runner-up, because two
-near-equal candidates mean we do not know which one the customer meant.
+Two stages. Retrieval walks impact-ordered postings: BM25F over each entry's title fields (question,
+alternates, keywords, category) and, separately, its answer. Re-ranking describes each of the best few
+candidates by a dozen features (how much of the query its best phrasing explains and how much of that
+phrasing the query explains, per term kind; string similarity; keywords written out; the answer's share)
+and scores them with a linear model fitted offline on real customer phrasings.
+
+Confidence is a probability: a softmax over the candidates plus a "none of them" option whose score grows
+when the query is mostly unknown words or matches weakly. It accounts for the runner-up by construction
+(two near-equal candidates share the mass), and the thresholds read as "answer when p ≥ answer".
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
 
-from knowledge.index import BM25FIndex, FieldIndex, TermKindWeights, TermWeights, term_counts, terms_of
+from knowledge.index import (
+    BIGRAM,
+    UNIGRAM,
+    WORD,
+    FieldSpec,
+    PostingTable,
+    Vocabulary,
+    bm25_impacts,
+    kind_of,
+    term_counts,
+)
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
-from knowledge.text import Segmenter, normalise
+from knowledge.text import Analysed, Segmenter, normalise
+
+FEATURES = (
+    "bm25_relative",  # retrieval score / best retrieval score of this query
+    "bm25_absolute",  # retrieval score / the most this query could score
+    "query_words",  # share of the query's word weight found in the best phrasing
+    "query_unigrams",  # ... of its character weight
+    "query_bigrams",  # ... of its bigram weight
+    "phrasing_unigrams",  # share of the best phrasing's character weight found in the query
+    "phrasing_bigrams",  # ... of its bigram weight
+    "answer",  # the answer's BM25 / the most this query could score
+    "keywords_written",  # characters of the entry's keywords written out in the query / query length
+    "lcs",  # longest common subsequence with the best phrasing, normalised
+    "ratio",  # rapidfuzz ratio with the best phrasing
+    "phrasing_length",  # short titles ("X问题") attract everything; long ones say more
+)
+QUERY_FEATURES = (
+    "known",  # share of the query's weight made of terms the knowledge base uses
+    "words",  # how many content words (capped at 10) / 10
+    "top_absolute",  # best retrieval score / the most this query could score
+    "length",  # compact query length (capped at 40) / 40
+)
 
 
 @dataclass(frozen=True)
 class ScoringWeights:
-    """How evidence is mixed. `whole_entry + best_phrasing + keyword_contained` = 1 keeps scores in 0..1."""
+    """Retrieval settings and the re-ranking model. The model was fitted on one FAQ's customer phrasings and
+    checked on FAQ entries it had not seen; every feature is a ratio, so it does not depend on the domain."""
 
-    whole_entry: float = 0.70
-    best_phrasing: float = 0.20
-    keyword_contained: float = 0.10
-    fuzzy: float = 0.10
-    # Within a phrasing: how much covering the query matters against covering the phrasing.
-    query_coverage_share: float = 0.5
-    # BM25F field boosts: the question names the entry best; an answer mentions many things in passing.
     question_boost: float = 3.0
-    alternate_boost: float = 2.0
     keyword_boost: float = 2.0
     category_boost: float = 1.0
-    answer_boost: float = 0.5
     k1: float = 1.2
     b: float = 0.75
+    # Retrieval adds the answer's BM25 to the title's; the re-ranker then weighs the answer on its own.
+    answer_share: float = 1.0
     rerank_depth: int = 20
-    bm25_saturation: float = 0.3
+    # Postings read per query term and table; impact order makes the skipped ones the weakest.
+    postings_per_term: int = 2_000
+    # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES.
+    model: tuple[float, ...] = (3.507, 2.459, -1.143, 0.305, -1.546, 2.412, -0.566, 1.759, 1.85, 2.549, 2.914, -1.978)
+    none_model: tuple[float, ...] = (-0.522, -1.475, -0.955, -0.969)
+    none_bias: float = 7.457
 
 
 @dataclass(frozen=True)
-class _Indexed:
-    """What the re-ranker needs of one entry, prepared at load time."""
-
-    entry: Entry
-    segmented_phrasings: tuple[str, ...]
-    compact_keywords: tuple[str, ...]
+class _Query:
+    analysed: Analysed
+    weights: dict[int, float]  # known term id → IDF
+    mass: tuple[float, float, float]  # IDF mass per kind, unknown terms included
+    known_share: float
+    ceiling: float
+    compact: str
 
 
 class Matcher:
@@ -61,98 +99,200 @@ class Matcher:
         segmenter: Segmenter,
         thresholds: Thresholds,
         weights: ScoringWeights | None = None,
-        kinds: TermKindWeights | None = None,
     ) -> None:
         self.thresholds = thresholds
         self.weights = w = weights or ScoringWeights()
         self._segmenter = segmenter
-        kinds = kinds or TermKindWeights()
-        enabled = [entry for entry in entries if entry.enabled]
-        phrasing_docs: list[set[str]] = []
-        phrasing_owners: list[int] = []
-        entry_docs: list[dict[str, float]] = []
-        self._indexed: list[_Indexed] = []
-        for number, entry in enumerate(enabled):
-            analysed_phrasings = [segmenter.analyse(text) for text in entry.phrasings]
-            phrasing_docs.extend(terms_of(analysed) for analysed in analysed_phrasings)
-            phrasing_owners.extend([number] * len(analysed_phrasings))
-            fields = [
-                (term_counts(analysed_phrasings[0]), w.question_boost),
-                *((term_counts(analysed), w.alternate_boost) for analysed in analysed_phrasings[1:]),
-                (term_counts(segmenter.analyse(" ".join(entry.keywords))), w.keyword_boost),
-                (term_counts(segmenter.analyse(entry.category.replace("|", " "))), w.category_boost),
-                (term_counts(segmenter.analyse(entry.answer), (1, 2)), w.answer_boost),
-            ]
-            document: Counter[str] = Counter()
-            for counts, boost in fields:
-                for term, count in counts.items():
-                    document[term] += count * boost
-            entry_docs.append(document)
-            self._indexed.append(
-                _Indexed(
-                    entry=entry,
-                    segmented_phrasings=tuple(" ".join(analysed.words) for analysed in analysed_phrasings),
-                    compact_keywords=tuple(
-                        compact for compact in (normalise(k).replace(" ", "") for k in entry.keywords) if compact
-                    ),
-                )
-            )
-        # Rarity is judged per entry over everything that names it, so alternates do not dilute it.
-        title_docs = [set[str]() for _ in enabled]
-        for document, owner in zip(phrasing_docs, phrasing_owners, strict=True):
-            title_docs[owner] |= document
-        self._phrasings = FieldIndex(phrasing_docs, phrasing_owners, TermWeights(title_docs, kinds))
-        self._entries = BM25FIndex(entry_docs, kinds, k1=w.k1, b=w.b)
+        self._entries = [entry for entry in entries if entry.enabled]
+        vocabulary = self._vocabulary = Vocabulary()
+        # Pass 1: analyse every field once, keep term ids with counts, count document frequencies.
+        title_fields: list[tuple[Counter[int], ...]] = []
+        answer_fields: list[Counter[int]] = []
+        self._phrasing_start = array("i", [0])
+        self._phrasing_terms: list[array] = []
+        self._phrasing_text: list[str] = []
+        self._keywords: list[tuple[str, ...]] = []
+        analyse = segmenter.analyse
+        analyse_repeated = _cached(analyse)
+        for entry in self._entries:
+            phrasing_counts = Counter[int]()
+            for text in entry.phrasings:
+                counts = self._ids(term_counts(analyse(text)))
+                phrasing_counts.update(counts)
+                self._phrasing_terms.append(array("i", sorted(counts)))
+                self._phrasing_text.append(normalise(text).replace(" ", ""))
+            self._phrasing_start.append(len(self._phrasing_terms))
+            keywords = self._ids(term_counts(analyse_repeated(" ".join(entry.keywords))))
+            category = self._ids(term_counts(analyse_repeated(entry.category.replace("|", " "))))
+            answer = self._ids(term_counts(analyse(entry.answer)))
+            title_fields.append((phrasing_counts, keywords, category))
+            answer_fields.append(answer)
+            for term in set(phrasing_counts) | keywords.keys() | category.keys() | answer.keys():
+                vocabulary.document_frequency[term] += 1
+            compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
+            self._keywords.append(tuple(keyword for keyword in compact if keyword))
+        count = len(self._entries)
+        vocabulary.freeze(count)
+        idf = vocabulary.idf
+        kinds = vocabulary.kinds
+        # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
+        self._phrasing_mass = array("d")
+        for terms in self._phrasing_terms:
+            mass = [0.0, 0.0, 0.0]
+            for term in terms:
+                mass[kinds[term]] += idf[term]
+            self._phrasing_mass.extend(mass)
+        # Pass 2: BM25F impacts into postings.
+        title_specs = tuple(FieldSpec(boost, w.b) for boost in (w.question_boost, w.keyword_boost, w.category_boost))
+        answer_specs = (FieldSpec(1.0, w.b),)
+        title_average = [_average_length(fields[i] for fields in title_fields) for i in range(3)]
+        answer_average = [_average_length(answer_fields)]
+        title_postings: dict[int, tuple[array, array]] = {}
+        answer_postings: dict[int, tuple[array, array]] = {}
+        for number in range(count):
+            fields = title_fields[number]
+            title_fields[number] = ()
+            _add(title_postings, number, bm25_impacts(fields, title_specs, title_average, idf, w.k1))
+            answer = answer_fields[number]
+            answer_fields[number] = Counter()
+            _add(answer_postings, number, bm25_impacts((answer,), answer_specs, answer_average, idf, w.k1))
+        self._titles = PostingTable(len(kinds), title_postings)
+        self._answers = PostingTable(len(kinds), answer_postings)
+
+    def _ids(self, counts: Counter[str]) -> Counter[int]:
+        add = self._vocabulary.add
+        return Counter({add(term): count for term, count in counts.items()})
 
     def match(self, text: str, limit: int = 3) -> Match:
         """Rank entries for `text` and pick a tier; pure and thread-safe."""
-        analysed = self._segmenter.analyse(text)
-        if analysed.is_empty or not self._indexed:
+        scored = self._score(text)
+        if not scored:
             return Match(tier=Tier.NONE, candidates=())
-        ranked = self._retrieve(terms_of(analysed))
-        if not ranked:
-            return Match(tier=Tier.NONE, candidates=())
-        scored = self._rerank(text, " ".join(analysed.words), ranked)
-        candidates = tuple(Candidate(entry=self._indexed[n].entry, score=round(s, 4)) for n, s in scored[:limit])
+        candidates = tuple(
+            Candidate(entry=self._entries[number], score=round(probability, 4))
+            for number, probability in scored[:limit]
+        )
         return Match(tier=self._tier(scored), candidates=candidates)
 
-    def _retrieve(self, query_terms: set[str]) -> list[tuple[int, float]]:
+    def _score(self, text: str) -> list[tuple[int, float]]:
+        """Candidates with their probability of being what the customer meant, best first."""
+        found = self.features(text)
+        if found is None:
+            return []
+        numbers, rows, query_row = found
         w = self.weights
-        share = w.query_coverage_share
-        query_weight = self._phrasings.query_weight(query_terms)
-        best_phrasing: dict[int, float] = {}
-        norms, owners = self._phrasings.norms, self._phrasings.owners
-        for document, matched in self._phrasings.matched_weight(query_terms).items():
-            similarity = (matched / query_weight) ** share * (matched / norms[document]) ** (1.0 - share)
-            owner = owners[document]
-            if similarity > best_phrasing.get(owner, 0.0):
-                best_phrasing[owner] = similarity
-        bm25, ceiling = self._entries.scores(query_terms)
-        # BM25 relative to the best entry ranks well, but a best entry that matched little must not look
-        # sure: below `bm25_saturation` of the query's ceiling, the scale stops being relative.
-        scale = max(max(bm25.values(), default=1.0), w.bm25_saturation * ceiling)
-        scores = {
-            owner: w.whole_entry * score / scale + w.best_phrasing * best_phrasing.get(owner, 0.0)
-            for owner, score in bm25.items()
-        }
-        return heapq.nlargest(w.rerank_depth, scores.items(), key=lambda item: item[1])
+        logits = [sum(weight * value for weight, value in zip(w.model, row, strict=True)) for row in rows]
+        none = w.none_bias + sum(weight * value for weight, value in zip(w.none_model, query_row, strict=True))
+        top = max(none, *logits)
+        exps = [math.exp(logit - top) for logit in logits]
+        total = math.exp(none - top) + sum(exps)
+        scored = [(number, value / total) for number, value in zip(numbers, exps, strict=True)]
+        scored.sort(key=lambda item: item[1], reverse=True)
+        return scored
 
-    def _rerank(self, text: str, segmented_query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    def features(self, text: str) -> tuple[list[int], list[list[float]], list[float]] | None:
+        """The re-ranking features of the retrieved candidates (entry numbers, rows) and of the query."""
+        query = self._query(text)
+        if query is None:
+            return None
         w = self.weights
-        compact_query = normalise(text).replace(" ", "")
-        rescored = []
-        for number, score in ranked:
-            indexed = self._indexed[number]
-            if any(keyword in compact_query for keyword in indexed.compact_keywords):
-                score += w.keyword_contained
-            # The text is normalised and segmented already, hence processor=None on purpose.
-            fuzzy = max(
-                fuzz.token_set_ratio(segmented_query, phrasing, processor=None) / 100.0
-                for phrasing in indexed.segmented_phrasings
-            )
-            rescored.append((number, min(1.0, (1.0 - w.fuzzy) * score + w.fuzzy * fuzzy)))
-        rescored.sort(key=lambda item: item[1], reverse=True)
-        return rescored
+        titles: dict[int, float] = {}
+        answers: dict[int, float] = {}
+        limit = w.postings_per_term
+        for term in query.weights:
+            numbers, impacts = self._titles.head(term, limit)
+            for number, impact in zip(numbers, impacts, strict=True):
+                titles[number] = titles.get(number, 0.0) + impact
+            numbers, impacts = self._answers.head(term, limit)
+            for number, impact in zip(numbers, impacts, strict=True):
+                answers[number] = answers.get(number, 0.0) + impact
+        if not titles and not answers:
+            return None
+        share = w.answer_share
+        retrieval = dict(titles)
+        for number, score in answers.items():
+            retrieval[number] = retrieval.get(number, 0.0) + share * score
+        ranked = heapq.nlargest(w.rerank_depth, retrieval.items(), key=lambda item: item[1])
+        best = ranked[0][1]
+        rows = [
+            self._candidate_features(query, number, score, best, answers.get(number, 0.0)) for number, score in ranked
+        ]
+        query_row = [
+            query.known_share,
+            min(len(query.analysed.words), 10) / 10.0,
+            best / query.ceiling,
+            min(len(query.compact), 40) / 40.0,
+        ]
+        return [number for number, _ in ranked], rows, query_row
+
+    def _query(self, text: str) -> _Query | None:
+        analysed = self._segmenter.analyse(text)
+        if analysed.is_empty or not self._entries:
+            return None
+        vocabulary = self._vocabulary
+        ids, idf, unseen = vocabulary.ids, vocabulary.idf, vocabulary.unseen_idf
+        weights: dict[int, float] = {}
+        mass = [0.0, 0.0, 0.0]
+        known = 0.0
+        for term in term_counts(analysed):
+            number = ids.get(term)
+            if number is None:
+                mass[kind_of(term)] += unseen
+                continue
+            weight = idf[number]
+            weights[number] = weight
+            mass[vocabulary.kinds[number]] += weight
+            known += weight
+        total = sum(mass)
+        if not weights or total <= 0.0:
+            return None
+        return _Query(
+            analysed=analysed,
+            weights=weights,
+            mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
+            known_share=known / total,
+            ceiling=total * (self.weights.k1 + 1.0),
+            compact=normalise(text).replace(" ", ""),
+        )
+
+    def _candidate_features(self, query: _Query, number: int, score: float, best: float, answer: float) -> list[float]:
+        kinds = self._vocabulary.kinds
+        query_weights = query.weights
+        query_total = sum(query.mass)
+        chosen = -1
+        chosen_fit = -1.0
+        chosen_covered = (0.0, 0.0, 0.0)
+        for phrasing in range(self._phrasing_start[number], self._phrasing_start[number + 1]):
+            covered = [0.0, 0.0, 0.0]
+            for term in self._phrasing_terms[phrasing]:
+                weight = query_weights.get(term)
+                if weight is not None:
+                    covered[kinds[term]] += weight
+            matched = covered[0] + covered[1] + covered[2]
+            phrasing_total = sum(self._phrasing_mass[3 * phrasing : 3 * phrasing + 3]) or 1.0
+            # The best phrasing explains the query and is explained by it: a product of both coverages.
+            fit = (matched / query_total) * (matched / phrasing_total)
+            if fit > chosen_fit:
+                chosen, chosen_fit, chosen_covered = phrasing, fit, (covered[0], covered[1], covered[2])
+        text = self._phrasing_text[chosen]
+        compact = query.compact
+        phrasing_mass = self._phrasing_mass[3 * chosen : 3 * chosen + 3]
+        written = sum(len(keyword) for keyword in self._keywords[number] if keyword in compact)
+        return [
+            score / best,
+            score / query.ceiling,
+            _share(chosen_covered[WORD], query.mass[WORD]),
+            _share(chosen_covered[UNIGRAM], query.mass[UNIGRAM]),
+            _share(chosen_covered[BIGRAM], query.mass[BIGRAM]),
+            _share(chosen_covered[UNIGRAM], phrasing_mass[UNIGRAM]),
+            _share(chosen_covered[BIGRAM], phrasing_mass[BIGRAM]),
+            answer / query.ceiling,
+            written / max(len(compact), 1),
+            # Compact strings are already normalised, hence processor=None on purpose.
+            LCSseq.normalized_similarity(compact, text, processor=None) if compact and text else 0.0,
+            fuzz.ratio(text, compact, processor=None) / 100.0,
+            min(len(text), 30) / 30.0,
+        ]
 
     def _tier(self, scored: list[tuple[int, float]]) -> Tier:
         top = scored[0][1]
@@ -162,3 +302,34 @@ class Matcher:
         if top >= self.thresholds.suggest:
             return Tier.SUGGEST
         return Tier.NONE
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0.0 else 0.0
+
+
+def _average_length(fields: Iterable[Counter[int]]) -> float:
+    lengths = [sum(counts.values()) for counts in fields]
+    return sum(lengths) / len(lengths) if lengths else 1.0
+
+
+def _add(postings: dict[int, tuple[array, array]], number: int, impacts: dict[int, float]) -> None:
+    for term, impact in impacts.items():
+        found = postings.get(term)
+        if found is None:
+            found = postings[term] = (array("i"), array("f"))
+        found[0].append(number)
+        found[1].append(impact)
+
+
+def _cached(analyse: Callable[[str], Analysed]) -> Callable[[str], Analysed]:
+    """Categories and keyword lists repeat across entries: segment each distinct text once per build."""
+    seen: dict[str, Analysed] = {}
+
+    def cached(text: str) -> Analysed:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = analyse(text)
+        return found
+
+    return cached

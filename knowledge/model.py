@@ -45,13 +45,14 @@ class Entry(BaseModel):
 
 
 class Thresholds(BaseModel):
-    """Cut-offs of the three tiers, on the matcher's 0..1 confidence scale."""
+    """Cut-offs of the three tiers on the matcher's confidence: the probability that the best candidate is
+    what the customer meant (see `knowledge.matcher`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    answer: float = Field(default=0.74, ge=0.0, le=1.0)
-    suggest: float = Field(default=0.35, ge=0.0, le=1.0)
-    margin: float = Field(default=0.16, ge=0.0, le=1.0)
+    answer: float = Field(default=0.6, ge=0.0, le=1.0)
+    suggest: float = Field(default=0.2, ge=0.0, le=1.0)
+    margin: float = Field(default=0.1, ge=0.0, le=1.0)
 
 
 class Tier(StrEnum):
