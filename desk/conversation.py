@@ -20,7 +20,7 @@ from crm_store import (
     record_contact,
     tickets,
 )
-from crm_store.models import Contact, Ticket
+from crm_store.models import Contact, Ticket, TicketStatus
 from desk import actions, escalation, privacy
 from desk.complaints import ComplaintPolicy, is_complaint
 from desk.flood import Flow
@@ -43,6 +43,8 @@ class DeskContext:
     default_language: str = "zh"
     max_text_chars: int = 4096
     complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
+    # True when staff can take chats over (a staff group is configured).
+    staff_available: bool = True
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
 
@@ -52,13 +54,19 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     now = ctx.clock()
     customer = _customer_for(session, inbound, now)
     text = clean_text(inbound.text, ctx.max_text_chars)
-    held = tickets.active_ticket(session, customer.id)
+    # Without a staff side (console, no staff group configured) nobody could answer a held chat:
+    # the ticket is still registered, but the bot keeps answering rather than leave the customer alone.
+    held = tickets.active_ticket(session, customer.id) if ctx.staff_available else None
     # Decide first (pure), so each contact is written once, complete.
     decision = (
         _decide(ctx, inbound, customer, text)
         if flow == Flow.OK
         else _decide_flooding(ctx, inbound, customer, text, flow)
     )
+    rated = _rated_ticket(session, customer, inbound) if decision.intent == Intent.RATED else None
+    if decision.intent == Intent.RATED and rated is None:
+        # Someone else's ticket, no such ticket, or rated already: a forged or stale button, logged as such.
+        decision = Decision(Intent.STALE_BUTTON, (Reply(say("stale_button", _language(ctx, inbound, customer, ""))),))
     if held is not None and decision.intent not in (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET):
         # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
         decision = Decision(Intent.RELAYED, ())
@@ -66,6 +74,13 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     if incoming_id is None:
         return Outcome(duplicate=True)
     if decision.intent == Intent.RELAYED and held is not None:
+        replies = []
+        if inbound.kind == ContentKind.COMMAND:
+            # A command in a held chat (/start, /help…) is answered: the customer is not left guessing.
+            note = Decision(
+                Intent.RELAYED, (Reply(say("held", _language(ctx, inbound, customer, ""), number=held.number)),)
+            )
+            replies = _record_answers(session, ctx, customer, inbound, incoming_id, note, started, ticket_id=held.id)
         relay = Escalation(
             customer.id,
             held.id,
@@ -74,11 +89,11 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
             relay_message=inbound.kind != ContentKind.BUTTON and flow != Flow.QUIET,
             contact_id=incoming_id,
         )
-        return Outcome(escalation=relay)
+        return Outcome(replies=replies, escalation=relay)
     if decision.intent in (Intent.COMPLAINT, Intent.HANDOFF):
         return _escalate(session, ctx, customer, inbound, text, decision, incoming_id, started)
-    if decision.intent == Intent.RATED:
-        return _rate(session, ctx, customer, inbound, incoming_id, started)
+    if decision.intent == Intent.RATED and rated is not None:
+        return _rate(session, ctx, customer, inbound, rated, incoming_id, started)
     if decision.intent == Intent.FORGET:
         return _forget(session, ctx, customer, inbound, incoming_id, started)
     return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, decision, started))
@@ -121,18 +136,29 @@ def _escalate(
     return Outcome(replies=replies, escalation=handover)
 
 
-def _rate(
-    session: Session, ctx: DeskContext, customer: Customer, inbound: Inbound, incoming_id: int, started: float
-) -> Outcome:
-    language = _language(ctx, inbound, customer, "")
+def _rated_ticket(session: Session, customer: Customer, inbound: Inbound) -> tuple[Ticket, int] | None:
+    """The customer's own, resolved, not yet rated ticket the button names, with the score; else None."""
     action = actions.parse_action(inbound.action)
     ticket_id, _, score_text = (action.argument if action else "").partition(":")
     ticket = session.get(Ticket, int(ticket_id)) if ticket_id.isdigit() else None
     if ticket is None or ticket.customer_id != customer.id or ticket.rated_at is not None:
-        # Someone else's ticket, or rated already: a forged or stale button.
-        stale = Decision(Intent.STALE_BUTTON, (Reply(say("stale_button", language)),))
-        return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, stale, started))
-    score = int(score_text)
+        return None
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        return None
+    return ticket, int(score_text)
+
+
+def _rate(
+    session: Session,
+    ctx: DeskContext,
+    customer: Customer,
+    inbound: Inbound,
+    rated: tuple[Ticket, int],
+    incoming_id: int,
+    started: float,
+) -> Outcome:
+    language = _language(ctx, inbound, customer, "")
+    ticket, score = rated
     notices = escalation.record_rating(session, ctx.complaints, customer, ticket, score, ctx.clock())
     key = "rated_low" if notices else "rated_good"
     answer = Decision(Intent.RATED, (Reply(say(key, language)),))

@@ -58,6 +58,7 @@ def build_desk(settings: Settings) -> Desk:
         default_language=settings.desk.default_language,
         max_text_chars=settings.desk.max_text_chars,
         complaints=complaint_policy(settings),
+        staff_available=bool(settings.staff_group.chat_id) and settings.telegram.has_token,
         zone=settings.desk.zone,
     )
     flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)

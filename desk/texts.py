@@ -142,6 +142,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "您的消息我们都收到了，请稍等片刻，我们会逐条处理。",
         "en": "We have all your messages; please give us a moment to work through them.",
     },
+    "held": {
+        "zh": "您的问题（工单 {number}）正由工作人员处理，直接在这里留言即可，他们会在这里回复您。",
+        "en": "A member of our team is handling your case (ticket {number}); just write here and they will reply here.",
+    },
     "button_human": {"zh": "🙋 转人工", "en": "🙋 Talk to a person"},
     "button_complain": {"zh": "📝 投诉", "en": "📝 Complaint"},
     "button_solved": {"zh": "✅ 已解决", "en": "✅ Solved"},

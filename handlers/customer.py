@@ -40,6 +40,8 @@ async def on_customer_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     # Stop the button's spinner first; the answer follows as a new message.
     await query.answer()
+    if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
+        return  # our buttons live in private chats; a press anywhere else is forged or stale
     inbound = inbound_from_callback(update, query)
     await _answer(context, inbound, inbound.customer.chat_id or query.from_user.id)
 

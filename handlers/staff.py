@@ -33,7 +33,8 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
     if not group_chat_id:
         return
     group = filters.Chat(chat_id=group_chat_id)
-    application.add_handler(MessageHandler(group & filters.COMMAND, on_staff_command))
+    # New messages only: editing "/note …" to fix a typo must not run the command again.
+    application.add_handler(MessageHandler(group & filters.COMMAND & filters.UpdateType.MESSAGE, on_staff_command))
     application.add_handler(MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, on_staff_message))
 
 

@@ -172,11 +172,6 @@ async def test_forged_and_stale_buttons_are_answered_as_stale(database_url: str)
         assert _rows(bot, Ticket) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="desk/conversation.py records the inbound contact with the decision's intent ('rated') before _rate "
-    "finds the ticket missing: a forged rating counts as a rating in the logs and reports",
-)
 async def test_a_forged_rating_is_recorded_as_a_stale_button(sqlite_url: str) -> None:
     """rate:999:5 names a ticket that does not exist: the press is logged as stale, not as a rating."""
     async with running_bot(sqlite_url) as bot:
@@ -213,11 +208,6 @@ async def test_messages_in_groups_the_bot_does_not_serve_are_ignored(sqlite_url:
         assert _rows(bot, Ticket) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/__init__.py registers CallbackQueryHandler for every chat: a button press on a message in a "
-    "group the bot does not serve is recorded as a customer contact and answered into that group",
-)
 async def test_button_presses_in_groups_the_bot_does_not_serve_are_ignored(sqlite_url: str) -> None:
     """A (forged) button under a message in a stranger group stops the spinner but is not answered there."""
     async with running_bot(sqlite_url, **SECTIONS) as bot:
@@ -257,11 +247,6 @@ async def test_edits_in_private_are_answered_again_and_recorded(sqlite_url: str)
         assert [c.message_id for c in inbound] == [message_id] * 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/staff.py: the staff command handler has no update-type filter, so an edited command "
-    "(e.g. fixing a typo in /note) runs the command a second time",
-)
 async def test_an_edited_staff_command_does_not_run_twice(sqlite_url: str) -> None:
     """Staff editing '/note …' to fix a typo must not add a second note (nor resolve twice, …)."""
     async with running_bot(sqlite_url, **SECTIONS) as bot:
