@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from crm_store.models import Customer
@@ -26,30 +26,42 @@ def find_or_create_customer(
     language: str | None,
     now: datetime,
 ) -> Customer:
-    """The customer for this channel identity, created on first contact; profile refreshed on each contact."""
-    customer = find_customer(session, channel, external_id)
-    if customer is None:
-        customer = Customer(
-            channel=channel,
-            external_id=external_id,
-            display_name=display_name[:128],
-            username=username,
-            language=language,
-            first_contact_at=now,
-            last_contact_at=now,
-        )
-        try:
-            # A savepoint, so losing a race with another worker does not spoil the whole unit of work.
-            with session.begin_nested():
-                session.add(customer)
-        except IntegrityError:
-            customer = find_customer(session, channel, external_id)
-            if customer is None:
-                raise
-        return customer
-    if customer.erased_at is None:
-        customer.display_name = display_name[:128] or customer.display_name
-        customer.username = username or customer.username
-        customer.language = language or customer.language
-    customer.last_contact_at = max(customer.last_contact_at, now)
-    return customer
+    """The customer for this channel identity, created on first contact; profile refreshed on each contact.
+
+    One INSERT … ON CONFLICT DO UPDATE … RETURNING (this runs for every message): no read-then-write race
+    between workers, and a third of the cost of select + ORM flush. An erased customer's profile stays empty.
+    """
+    values = {
+        "channel": channel,
+        "external_id": external_id,
+        "display_name": display_name[:128],
+        "username": username,
+        "language": language,
+        "now": now,
+    }
+    statement = select(Customer).from_statement(_upsert()).execution_options(populate_existing=True)
+    return session.scalars(statement, values).one()
+
+
+@cache
+def _upsert() -> TextClause:
+    table = Customer.__table__
+    sql = (
+        "INSERT INTO customers (channel, external_id, display_name, username, language,"
+        " first_contact_at, last_contact_at)"
+        " VALUES (:channel, :external_id, :display_name, :username, :language, :now, :now)"
+        " ON CONFLICT (channel, external_id) DO UPDATE SET"
+        " display_name = CASE WHEN customers.erased_at IS NULL AND excluded.display_name <> ''"
+        "   THEN excluded.display_name ELSE customers.display_name END,"
+        " username = CASE WHEN customers.erased_at IS NULL"
+        "   THEN COALESCE(excluded.username, customers.username) ELSE customers.username END,"
+        " language = CASE WHEN customers.erased_at IS NULL"
+        "   THEN COALESCE(excluded.language, customers.language) ELSE customers.language END,"
+        " last_contact_at = CASE WHEN excluded.last_contact_at > customers.last_contact_at"
+        "   THEN excluded.last_contact_at ELSE customers.last_contact_at END"
+        f" RETURNING {', '.join(column.name for column in table.columns)}"
+    )
+    binds = [bindparam(name, type_=table.c[name].type) for name in ("channel", "external_id", "display_name")]
+    binds += [bindparam("username", type_=table.c.username.type), bindparam("language", type_=table.c.language.type)]
+    binds.append(bindparam("now", type_=table.c.last_contact_at.type))
+    return text(sql).bindparams(*binds).columns(*table.columns)
