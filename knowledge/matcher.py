@@ -1,10 +1,11 @@
 """Scores a customer's message against every enabled entry and decides how sure we are.
 
-Two stages. Retrieval walks impact-ordered postings: BM25F over each entry's title fields (question,
-alternates, keywords, category) and, separately, its answer. Re-ranking describes each of the best few
-candidates by a dozen features (how much of the query its best phrasing explains and how much of that
-phrasing the query explains, per term kind; string similarity; keywords written out; the answer's share)
-and scores them with a linear model fitted offline on real customer phrasings.
+Two stages. Retrieval walks impact-ordered postings of BM25F over each entry as a whole (question and
+alternates, keywords, category and answer, boosted in that order, each normalised by its own length).
+Re-ranking describes each of the best few candidates by a dozen features (how much of the query its best
+phrasing explains and how much of that phrasing the query explains, per term kind; how much the answer
+explains; string similarity; keywords written out) and scores them with a linear model fitted offline on
+real customer phrasings.
 
 Confidence is a probability: a softmax over the candidates plus a "none of them" option whose score grows
 when the query is mostly unknown words or matches weakly. It accounts for the runner-up by construction
@@ -19,6 +20,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
@@ -45,7 +47,7 @@ FEATURES = (
     "query_bigrams",  # ... of its bigram weight
     "phrasing_unigrams",  # share of the best phrasing's character weight found in the query
     "phrasing_bigrams",  # ... of its bigram weight
-    "answer",  # the answer's BM25 / the most this query could score
+    "answer",  # share of the query's weight found in the answer
     "keywords_written",  # characters of the entry's keywords written out in the query / query length
     "lcs",  # longest common subsequence with the best phrasing, normalised
     "ratio",  # rapidfuzz ratio with the best phrasing
@@ -69,15 +71,15 @@ class ScoringWeights:
     category_boost: float = 1.0
     k1: float = 1.2
     b: float = 0.75
-    # Retrieval adds the answer's BM25 to the title's; the re-ranker then weighs the answer on its own.
-    answer_share: float = 1.0
-    rerank_depth: int = 20
+    # Answers mention many things in passing: their words count for less than the title's.
+    answer_boost: float = 0.5
+    rerank_depth: int = 12
     # Postings read per query term and table; impact order makes the skipped ones the weakest.
-    postings_per_term: int = 2_000
+    postings_per_term: int = 128
     # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES.
-    model: tuple[float, ...] = (3.507, 2.459, -1.143, 0.305, -1.546, 2.412, -0.566, 1.759, 1.85, 2.549, 2.914, -1.978)
-    none_model: tuple[float, ...] = (-0.522, -1.475, -0.955, -0.969)
-    none_bias: float = 7.457
+    model: tuple[float, ...] = (3.515, 2.242, -1.059, 0.304, -1.274, 2.373, -0.421, 2.299, 1.774, 2.436, 2.837, -1.856)
+    none_model: tuple[float, ...] = (-0.215, -1.304, -0.816, -0.891)
+    none_bias: float = 7.245
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,8 @@ class Matcher:
         self._entries = [entry for entry in entries if entry.enabled]
         vocabulary = self._vocabulary = Vocabulary()
         # Pass 1: analyse every field once, keep term ids with counts, count document frequencies.
-        title_fields: list[tuple[Counter[int], ...]] = []
-        answer_fields: list[Counter[int]] = []
+        fields: list[tuple[Counter[int], ...]] = []
+        self._answer_terms: list[array] = []
         self._phrasing_start = array("i", [0])
         self._phrasing_terms: list[array] = []
         self._phrasing_text: list[str] = []
@@ -125,8 +127,8 @@ class Matcher:
             keywords = self._ids(term_counts(analyse_repeated(" ".join(entry.keywords))))
             category = self._ids(term_counts(analyse_repeated(entry.category.replace("|", " "))))
             answer = self._ids(term_counts(analyse(entry.answer)))
-            title_fields.append((phrasing_counts, keywords, category))
-            answer_fields.append(answer)
+            fields.append((phrasing_counts, keywords, category, answer))
+            self._answer_terms.append(array("i", sorted(answer)))
             for term in set(phrasing_counts) | keywords.keys() | category.keys() | answer.keys():
                 vocabulary.document_frequency[term] += 1
             compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
@@ -142,22 +144,15 @@ class Matcher:
             for term in terms:
                 mass[kinds[term]] += idf[term]
             self._phrasing_mass.extend(mass)
-        # Pass 2: BM25F impacts into postings.
-        title_specs = tuple(FieldSpec(boost, w.b) for boost in (w.question_boost, w.keyword_boost, w.category_boost))
-        answer_specs = (FieldSpec(1.0, w.b),)
-        title_average = [_average_length(fields[i] for fields in title_fields) for i in range(3)]
-        answer_average = [_average_length(answer_fields)]
-        title_postings: dict[int, tuple[array, array]] = {}
-        answer_postings: dict[int, tuple[array, array]] = {}
+        # Pass 2: BM25F impacts into postings, freeing each entry's counts as soon as they are used.
+        boosts = (w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost)
+        specs = tuple(FieldSpec(boost, w.b) for boost in boosts)
+        averages = [_average_length(counts[field] for counts in fields) for field in range(len(specs))]
+        postings: dict[int, tuple[array, array]] = {}
         for number in range(count):
-            fields = title_fields[number]
-            title_fields[number] = ()
-            _add(title_postings, number, bm25_impacts(fields, title_specs, title_average, idf, w.k1))
-            answer = answer_fields[number]
-            answer_fields[number] = Counter()
-            _add(answer_postings, number, bm25_impacts((answer,), answer_specs, answer_average, idf, w.k1))
-        self._titles = PostingTable(len(kinds), title_postings)
-        self._answers = PostingTable(len(kinds), answer_postings)
+            _add(postings, number, bm25_impacts(fields[number], specs, averages, idf, w.k1))
+            fields[number] = ()
+        self._postings = PostingTable(len(kinds), postings)
 
     def _ids(self, counts: Counter[str]) -> Counter[int]:
         add = self._vocabulary.add
@@ -196,27 +191,19 @@ class Matcher:
         if query is None:
             return None
         w = self.weights
-        titles: dict[int, float] = {}
-        answers: dict[int, float] = {}
+        retrieval: dict[int, float] = {}
         limit = w.postings_per_term
+        head = self._postings.head
+        get = retrieval.get
         for term in query.weights:
-            numbers, impacts = self._titles.head(term, limit)
+            numbers, impacts = head(term, limit)
             for number, impact in zip(numbers, impacts, strict=True):
-                titles[number] = titles.get(number, 0.0) + impact
-            numbers, impacts = self._answers.head(term, limit)
-            for number, impact in zip(numbers, impacts, strict=True):
-                answers[number] = answers.get(number, 0.0) + impact
-        if not titles and not answers:
+                retrieval[number] = get(number, 0.0) + impact
+        if not retrieval:
             return None
-        share = w.answer_share
-        retrieval = dict(titles)
-        for number, score in answers.items():
-            retrieval[number] = retrieval.get(number, 0.0) + share * score
-        ranked = heapq.nlargest(w.rerank_depth, retrieval.items(), key=lambda item: item[1])
+        ranked = heapq.nlargest(w.rerank_depth, retrieval.items(), key=itemgetter(1))
         best = ranked[0][1]
-        rows = [
-            self._candidate_features(query, number, score, best, answers.get(number, 0.0)) for number, score in ranked
-        ]
+        rows = [self._candidate_features(query, number, score, best) for number, score in ranked]
         query_row = [
             query.known_share,
             min(len(query.analysed.words), 10) / 10.0,
@@ -255,7 +242,7 @@ class Matcher:
             compact=normalise(text).replace(" ", ""),
         )
 
-    def _candidate_features(self, query: _Query, number: int, score: float, best: float, answer: float) -> list[float]:
+    def _candidate_features(self, query: _Query, number: int, score: float, best: float) -> list[float]:
         kinds = self._vocabulary.kinds
         query_weights = query.weights
         query_total = sum(query.mass)
@@ -264,10 +251,9 @@ class Matcher:
         chosen_covered = (0.0, 0.0, 0.0)
         for phrasing in range(self._phrasing_start[number], self._phrasing_start[number + 1]):
             covered = [0.0, 0.0, 0.0]
-            for term in self._phrasing_terms[phrasing]:
-                weight = query_weights.get(term)
-                if weight is not None:
-                    covered[kinds[term]] += weight
+            # Intersecting in C first: only the few shared terms reach the Python loop.
+            for term in query_weights.keys() & self._phrasing_terms[phrasing]:
+                covered[kinds[term]] += query_weights[term]
             matched = covered[0] + covered[1] + covered[2]
             phrasing_total = sum(self._phrasing_mass[3 * phrasing : 3 * phrasing + 3]) or 1.0
             # The best phrasing explains the query and is explained by it: a product of both coverages.
@@ -277,6 +263,7 @@ class Matcher:
         text = self._phrasing_text[chosen]
         compact = query.compact
         phrasing_mass = self._phrasing_mass[3 * chosen : 3 * chosen + 3]
+        answer = sum(query_weights[term] for term in query_weights.keys() & self._answer_terms[number])
         written = sum(len(keyword) for keyword in self._keywords[number] if keyword in compact)
         return [
             score / best,
@@ -286,7 +273,7 @@ class Matcher:
             _share(chosen_covered[BIGRAM], query.mass[BIGRAM]),
             _share(chosen_covered[UNIGRAM], phrasing_mass[UNIGRAM]),
             _share(chosen_covered[BIGRAM], phrasing_mass[BIGRAM]),
-            answer / query.ceiling,
+            answer / query_total,
             written / max(len(compact), 1),
             # Compact strings are already normalised, hence processor=None on purpose.
             LCSseq.normalized_similarity(compact, text, processor=None) if compact and text else 0.0,

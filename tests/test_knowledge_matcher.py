@@ -175,3 +175,10 @@ def test_warm_up_accepts_extra_words() -> None:
 def test_match_result_shape() -> None:
     """`best` is None when nothing matched at all."""
     assert Match(tier=Tier.NONE, candidates=()).best is None
+
+
+def test_scores_are_probabilities_with_room_for_none_of_them(shop: KnowledgeBase) -> None:
+    """Confidence is shared among candidates and a 'none of them' option, so scores never add up past 1."""
+    for message in ("退货还是退款", "怎么退货", "退钱", "优惠券"):
+        match = shop.match(message, limit=10)
+        assert 0.0 < sum(candidate.score for candidate in match.candidates) <= 1.0001
