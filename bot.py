@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from desk.startup import build_desk
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
+from handlers.polling import ConfirmingPoller
 from knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -49,12 +51,35 @@ def main(argv: list[str] | None = None) -> int:
             desk.context = replace(desk.context, staff_available=False)
             return asyncio.run(run_console(desk))
         application = build_application(settings, desk)
-        application.run_polling(
-            allowed_updates=Update.ALL_TYPES, timeout=settings.telegram.poll_timeout, close_loop=False
-        )
+        asyncio.run(serve(application, settings.telegram.poll_timeout))
         return 0
     finally:
         desk.close()
+
+
+async def serve(application: Application, poll_timeout: int) -> None:
+    """Poll Telegram until SIGINT or SIGTERM; updates in hand are finished before the process exits."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    poller = ConfirmingPoller(application, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+    await poller.start()
+    log.info("polling Telegram")
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        # Until a signal, or until polling itself fails for good (e.g. the token was revoked).
+        await asyncio.wait({stopped, poller.task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        await poller.stop()
+        await application.stop()
+        await poller.confirm()
+        await application.shutdown()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

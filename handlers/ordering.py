@@ -7,7 +7,7 @@ customer's messages are handled, and so answered, strictly in the order they arr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -17,8 +17,17 @@ class PerChatOrderedProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 32) -> None:
         super().__init__(max_concurrent_updates)
         self._tails: dict[int, asyncio.Future[None]] = {}
+        # Told when an update's handling is over (done or failed): the poller confirms it to Telegram then.
+        self.finished: Callable[[object], None] | None = None
 
     async def process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        try:
+            await self._process_in_order(update, coroutine)
+        finally:
+            if self.finished is not None:
+                self.finished(update)
+
+    async def _process_in_order(self, update: object, coroutine: Awaitable[object]) -> None:
         # Queue behind the chat's previous update before taking a concurrency slot: PTB starts these
         # calls in arrival order, so the chain below is in arrival order too.
         key = _chat_key(update)

@@ -17,6 +17,7 @@ from bot import build_application
 from desk.config import Settings, load_settings
 from desk.service import Desk
 from desk.startup import build_desk
+from handlers.polling import ConfirmingPoller
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,12 +53,14 @@ async def running_bot(database_url: str, **sections: dict[str, Any]) -> AsyncIte
         if application.post_init:
             await application.post_init(application)
         await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+        poller = ConfirmingPoller(application, timeout=1, allowed_updates=Update.ALL_TYPES)
+        await poller.start()
         try:
             yield RunningBot(fake, application, desk, settings)
         finally:
-            await application.updater.stop()
+            await poller.stop()
             await application.stop()
+            await poller.confirm()
             await application.shutdown()
             desk.close()
 

@@ -10,8 +10,6 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import pytest
-
 from desk.config import Settings
 from tests.fake_bot_api import FakeBotApi
 
@@ -90,12 +88,6 @@ def _message(customer: int, index: int) -> str:
     return QUESTIONS[(customer + index) % len(QUESTIONS)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UpdatesLost,
-    reason="bot.py polls with PTB's Updater, which confirms a batch (next getUpdates offset) as soon as it is queued, "
-    "before the handlers ran: updates fetched but not yet handled when the process dies are never redelivered",
-)
 async def test_sigkill_mid_stream_loses_nothing_and_records_nothing_twice(tmp_path: Path) -> None:
     async with FakeBotApi() as fake:
         env = _env(tmp_path, fake)
