@@ -282,3 +282,33 @@ class Erasure(Base):
     confirmed_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
     confirmed_by_name: Mapped[str | None] = mapped_column(String(128))
     contacts_anonymised: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CandidateStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CandidatePhrasing(Base):
+    """A customer's own words for a knowledge entry, waiting for a manager to add them to the entry.
+
+    Born when a customer picks a suggestion or staff link a question to an entry; counted each time.
+    """
+
+    __tablename__ = "candidate_phrasings"
+    __table_args__ = (UniqueConstraint("entry_id", "normalized"), Index(None, "status", "count"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    phrasing: Mapped[str] = mapped_column(Text)
+    # Case, width and spacing folded, so "怎么退货？" and "怎么退货" count as one.
+    normalized: Mapped[str] = mapped_column(String(512))
+    source: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[CandidateStatus] = mapped_column(String(16), default=CandidateStatus.PENDING)
+    decided_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_name: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -21,7 +21,7 @@ from crm_store import (
     tickets,
 )
 from crm_store.models import Contact, Ticket, TicketStatus
-from desk import actions, escalation, privacy
+from desk import actions, escalation, learning, privacy
 from desk.complaints import ComplaintPolicy, is_complaint
 from desk.flood import Flow
 from desk.intents import Intent
@@ -96,6 +96,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         return _rate(session, ctx, customer, inbound, rated, incoming_id, started)
     if decision.intent == Intent.FORGET:
         return _forget(session, ctx, customer, inbound, incoming_id, started)
+    if decision.intent == Intent.PICKED and decision.entry_id:
+        learning.learn_from_pick(session, ctx, customer, decision.entry_id, ctx.clock())
     return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, decision, started))
 
 

@@ -27,7 +27,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.tickets import TicketError, Who
-from desk import actions, escalation
+from desk import actions, escalation, learning
 from desk.complaints import CAUSE_LABELS, PRIORITY_ORDER, cause_label, due_time
 from desk.conversation import DeskContext
 from desk.dates import local_time
@@ -41,6 +41,7 @@ STAFF_HELP = (
     "/take 接手  /release 放回队列  /resolve [处理结果] 解决并请客户评分  /close 关闭  /reopen [原因] 重新打开\n"
     "/tag 标签 [kind]  /untag 标签  /note 内部备注（不会发给客户）  /cause 原因  /priority urgent|high|normal|low\n"
     "/region 地区  /history 客户档案与最近记录  /queue 待处理工单（任何话题）\n"
+    "/link 条目编号：把客户最近的问题记为该知识条目的新问法（经理 /review 审核）\n"
     "/erase 客户编号：经理确认删除客户数据（客户用 /forget 申请）\n"
     "在话题里直接发消息 = 回复客户；回复客户的某条消息 = 回复到那一条。"
 )
@@ -220,6 +221,13 @@ def _region(session: Session, ctx: DeskContext, who: Who, customer: Customer, ar
     return StaffOutcome(f"客户地区已设为 {customer.region}（已承诺给客户的时限不变）")
 
 
+def _link(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    entry_id = argument.split()[0] if argument else ""
+    if not entry_id:
+        return StaffOutcome("用法：/link 知识条目编号（把客户最近的问题记为这个条目的新问法，经理审核后生效）")
+    return StaffOutcome(learning.link_last_question(session, ctx, customer, entry_id, ctx.clock()))
+
+
 def _history(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
     return StaffOutcome(escalation.customer_card(session, ctx.zone, customer))
 
@@ -237,6 +245,7 @@ COMMANDS: dict[str, Callable[[Session, DeskContext, Who, Customer, str], StaffOu
     "priority": _priority,
     "region": _region,
     "history": _history,
+    "link": _link,
 }
 
 

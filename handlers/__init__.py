@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, C
 from desk.service import STORE_DOWN
 from handlers.context import SETTINGS_KEY
 from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
+from handlers.knowledge_admin import register_knowledge_handlers
 from handlers.manager import register_manager_handlers
 from handlers.render import send_html
 from handlers.staff import check_deadlines, register_staff_handlers
@@ -23,6 +24,7 @@ def register_handlers(application: Application) -> None:
     """All handlers, in the order they must be tried."""
     # Managers' /logs and /report first, in every chat: nobody else's handler may see them, others are refused.
     register_manager_handlers(application)
+    register_knowledge_handlers(application)
     private = filters.ChatType.PRIVATE
     settings = application.bot_data[SETTINGS_KEY]
     # The staff group first: its members are not customers.

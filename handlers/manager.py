@@ -48,7 +48,7 @@ def register_manager_handlers(application: Application) -> None:
 
 async def on_logs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/logs [period] [filters]: a manager gets the matching contacts as a CSV or XLSX file."""
-    chat_id = await _manager_chat(update, context)
+    chat_id = await manager_chat(update, context)
     if chat_id is None:
         return
     settings = settings_of(context)
@@ -91,7 +91,7 @@ async def _send_export(context: ContextTypes.DEFAULT_TYPE, chat_id: int, export:
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report [period]: a manager gets the charts and a short summary."""
-    chat_id = await _manager_chat(update, context)
+    chat_id = await manager_chat(update, context)
     if chat_id is None:
         return
     settings = settings_of(context)
@@ -119,7 +119,7 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, chat_id, report.summary)
 
 
-async def _manager_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def manager_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """The chat to answer in when a manager asks in private; otherwise refuse and return None."""
     message, user = update.effective_message, update.effective_user
     if message is None:

@@ -1,4 +1,4 @@
-"""Command line for knowledge authors: `python -m knowledge check|eval|import|export`.
+"""Command line for knowledge authors: `python -m knowledge check|eval|import|export|review`.
 
 Exit codes: 0 success, 1 invalid knowledge or input files, 2 wrong usage (argparse).
 """
@@ -16,6 +16,7 @@ from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import load_entries
 from knowledge.model import KnowledgeError, Thresholds
+from knowledge.review import add_parser as add_review_parser
 
 DEFAULT_KB = Path("knowledge/kb")
 EXIT_OK, EXIT_INVALID = 0, 1
@@ -99,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--kb", type=Path, default=DEFAULT_KB, help=f"file or directory (default {DEFAULT_KB})")
     export_parser.add_argument("--out", type=Path, required=True, help="FILE.jsonl or FILE.csv")
     export_parser.set_defaults(handler=export_file)
+
+    add_review_parser(commands)
     return parser
 
 
