@@ -14,14 +14,12 @@ when the query is mostly unknown words or matches weakly. It accounts for the ru
 
 from __future__ import annotations
 
-import heapq
 import math
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
+import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
@@ -29,15 +27,15 @@ from knowledge.index import (
     BIGRAM,
     UNIGRAM,
     WORD,
-    FieldSpec,
-    PostingTable,
+    Postings,
     Vocabulary,
-    bm25_impacts,
+    bm25f_impacts,
+    gather,
     kind_of,
     term_counts,
 )
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
-from knowledge.text import Analysed, Segmenter, normalise
+from knowledge.text import Segmenter, normalise
 
 FEATURES = (
     "bm25_relative",  # retrieval score / best retrieval score of this query
@@ -84,16 +82,23 @@ class ScoringWeights:
 
 @dataclass(frozen=True)
 class _Query:
-    analysed: Analysed
-    weights: dict[int, float]  # known term id → IDF
+    terms: np.ndarray  # known term ids, in the order the query uses them
+    sorted_terms: np.ndarray  # the same ids sorted, for lookups by binary search
+    sorted_weights: np.ndarray
+    sorted_kinds: np.ndarray
     mass: tuple[float, float, float]  # IDF mass per kind, unknown terms included
     known_share: float
     ceiling: float
     compact: str
+    word_count: int
 
 
 class Matcher:
-    """Immutable after construction: `match` reads shared structures only, so threads may share it."""
+    """Immutable after construction: `match` reads shared structures only, so threads may share it.
+
+    Everything per entry and per phrasing lives in flat arrays with offsets: no Python object per entry
+    beyond the entries themselves, and a query's work is a few vectorised operations over its candidates.
+    """
 
     def __init__(
         self,
@@ -106,57 +111,87 @@ class Matcher:
         self.weights = w = weights or ScoringWeights()
         self._segmenter = segmenter
         self._entries = [entry for entry in entries if entry.enabled]
+        self._model = np.asarray(w.model, dtype=np.float64)
         vocabulary = self._vocabulary = Vocabulary()
-        # Pass 1: analyse every field once, keep term ids with counts, count document frequencies.
-        fields: list[tuple[Counter[int], ...]] = []
-        self._answer_terms: list[array] = []
-        self._phrasing_start = array("i", [0])
-        self._phrasing_terms: list[array] = []
-        self._phrasing_text: list[str] = []
-        self._keywords: list[tuple[str, ...]] = []
-        analyse = segmenter.analyse
-        analyse_repeated = _cached(analyse)
-        for entry in self._entries:
-            phrasing_counts = Counter[int]()
-            for text in entry.phrasings:
-                counts = self._ids(term_counts(analyse(text)))
-                phrasing_counts.update(counts)
-                self._phrasing_terms.append(array("i", sorted(counts)))
-                self._phrasing_text.append(normalise(text).replace(" ", ""))
-            self._phrasing_start.append(len(self._phrasing_terms))
-            keywords = self._ids(term_counts(analyse_repeated(" ".join(entry.keywords))))
-            category = self._ids(term_counts(analyse_repeated(entry.category.replace("|", " "))))
-            answer = self._ids(term_counts(analyse(entry.answer)))
-            fields.append((phrasing_counts, keywords, category, answer))
-            self._answer_terms.append(array("i", sorted(answer)))
-            for term in set(phrasing_counts) | keywords.keys() | category.keys() | answer.keys():
-                vocabulary.document_frequency[term] += 1
-            compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
-            self._keywords.append(tuple(keyword for keyword in compact if keyword))
-        count = len(self._entries)
-        vocabulary.freeze(count)
-        idf = vocabulary.idf
-        kinds = vocabulary.kinds
-        # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
-        self._phrasing_mass = array("d")
-        for terms in self._phrasing_terms:
-            mass = [0.0, 0.0, 0.0]
-            for term in terms:
-                mass[kinds[term]] += idf[term]
-            self._phrasing_mass.extend(mass)
-        # Pass 2: BM25F impacts into postings, freeing each entry's counts as soon as they are used.
-        boosts = (w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost)
-        specs = tuple(FieldSpec(boost, w.b) for boost in boosts)
-        averages = [_average_length(counts[field] for counts in fields) for field in range(len(specs))]
-        postings: dict[int, tuple[array, array]] = {}
-        for number in range(count):
-            _add(postings, number, bm25_impacts(fields[number], specs, averages, idf, w.k1))
-            fields[number] = ()
-        self._postings = PostingTable(len(kinds), postings)
+        add = vocabulary.add
+        # Pass 1: analyse every field once into rows (entry, field, term, count) of flat arrays.
+        rows_entry, rows_field, rows_term, rows_count = array("i"), array("b"), array("i"), array("i")
+        # Per entry, one run of term ids: its answer's (slot 0), then each phrasing's (slots 1, 2, ...).
+        entry_terms, entry_slots, entry_offsets = array("i"), array("h"), array("q", [0])
+        phrasing_start = array("i", [0])
+        texts: list[str] = []
+        keywords: list[str] = []
+        pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        analyse = segmenter.analyse_normalised
 
-    def _ids(self, counts: Counter[str]) -> Counter[int]:
-        add = self._vocabulary.add
-        return Counter({add(term): count for term, count in counts.items()})
+        def ids(text: str) -> dict[int, int]:
+            return {add(term): count for term, count in term_counts(analyse(text, pieces)).items()}
+
+        repeated_ids = _cached(ids)
+        for number, entry in enumerate(self._entries):
+            merged: dict[int, int] = {}
+            answer_ids = ids(normalise(entry.answer))
+            entry_terms.extend(sorted(answer_ids))
+            entry_slots.extend([0] * len(answer_ids))
+            for slot, text in enumerate(entry.phrasings, start=1):
+                clean = normalise(text)
+                counts = ids(clean)
+                for term, count in counts.items():
+                    merged[term] = merged.get(term, 0) + count
+                entry_terms.extend(sorted(counts))
+                entry_slots.extend([slot] * len(counts))
+                texts.append(clean.replace(" ", ""))
+            phrasing_start.append(len(texts))
+            entry_offsets.append(len(entry_terms))
+            keyword_ids = repeated_ids(normalise(" ".join(entry.keywords)))
+            category_ids = repeated_ids(normalise(entry.category.replace("|", " ")))
+            for field, counts in enumerate((merged, keyword_ids, category_ids, answer_ids)):
+                rows_entry.extend([number] * len(counts))
+                rows_field.extend([field] * len(counts))
+                rows_term.extend(counts.keys())
+                rows_count.extend(counts.values())
+            compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
+            keywords.append("\n".join(keyword for keyword in compact if keyword))
+        pieces.clear()
+        count, term_count = len(self._entries), len(vocabulary)
+        # Pass 2, vectorised: BM25F pseudo-frequencies per (entry, term), document frequencies, impacts.
+        boosts = (w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost)
+        pair_entries, pair_terms, frequency = bm25f_impacts(
+            _np(rows_entry, np.int32),
+            _np(rows_field, np.int8).astype(np.int64),
+            _np(rows_term, np.int32),
+            _np(rows_count, np.int32).astype(np.float64),
+            boosts,
+            w.b,
+            count,
+            term_count,
+        )
+        del rows_entry, rows_field, rows_term, rows_count
+        vocabulary.freeze(np.bincount(pair_terms, minlength=term_count), count)
+        idf, kinds = vocabulary.idf, vocabulary.kinds
+        impacts = (idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)).astype(np.float32)
+        self._postings = Postings(term_count, pair_terms, pair_entries, impacts, w.postings_per_term)
+        del pair_entries, pair_terms, frequency, impacts
+        self._entry_terms = _np(entry_terms, np.int32)
+        self._entry_slots = _np(entry_slots, np.int16)
+        self._entry_offsets = _np(entry_offsets, np.int64)
+        self._phrasing_start = _np(phrasing_start, np.int32).astype(np.int64)
+        # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
+        phrasings = len(texts)
+        owner = np.repeat(self._phrasing_start[:-1] - 1, np.diff(self._entry_offsets)) + self._entry_slots
+        used = self._entry_slots > 0
+        self._phrasing_mass = np.bincount(
+            owner[used] * 3 + kinds[self._entry_terms[used]],
+            weights=idf[self._entry_terms[used]],
+            minlength=3 * phrasings,
+        ).reshape(phrasings, 3)
+        del owner, used
+        total = self._phrasing_mass[:, 0] + self._phrasing_mass[:, 1] + self._phrasing_mass[:, 2]
+        self._phrasing_total = np.where(total == 0.0, 1.0, total)
+        # Phrasing texts and keyword lists as one string each with offsets: no string object per phrasing.
+        self._texts, self._text_offsets = _joined(texts)
+        self._keywords, self._keyword_offsets = _joined(keywords)
+        self._idf, self._kinds = array("d", idf.tobytes()), array("b", kinds.tobytes())
 
     def match(self, text: str, limit: int = 3) -> Match:
         """Rank entries for `text` and pick a tier; pure and thread-safe."""
@@ -171,115 +206,158 @@ class Matcher:
 
     def _score(self, text: str) -> list[tuple[int, float]]:
         """Candidates with their probability of being what the customer meant, best first."""
-        found = self.features(text)
+        found = self._features(text)
         if found is None:
             return []
         numbers, rows, query_row = found
         w = self.weights
-        logits = [sum(weight * value for weight, value in zip(w.model, row, strict=True)) for row in rows]
+        logits = rows @ self._model
         none = w.none_bias + sum(weight * value for weight, value in zip(w.none_model, query_row, strict=True))
-        top = max(none, *logits)
-        exps = [math.exp(logit - top) for logit in logits]
-        total = math.exp(none - top) + sum(exps)
-        scored = [(number, value / total) for number, value in zip(numbers, exps, strict=True)]
+        top = max(none, float(logits.max()))
+        exps = np.exp(logits - top)
+        total = math.exp(none - top) + float(exps.sum())
+        scored = list(zip(numbers.tolist(), (exps / total).tolist(), strict=True))
         scored.sort(key=lambda item: item[1], reverse=True)
         return scored
 
     def features(self, text: str) -> tuple[list[int], list[list[float]], list[float]] | None:
         """The re-ranking features of the retrieved candidates (entry numbers, rows) and of the query."""
+        found = self._features(text)
+        if found is None:
+            return None
+        numbers, rows, query_row = found
+        return numbers.tolist(), rows.tolist(), query_row
+
+    def _features(self, text: str) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
         query = self._query(text)
         if query is None:
             return None
-        w = self.weights
-        retrieval: dict[int, float] = {}
-        limit = w.postings_per_term
-        head = self._postings.head
-        get = retrieval.get
-        for term in query.weights:
-            numbers, impacts = head(term, limit)
-            for number, impact in zip(numbers, impacts, strict=True):
-                retrieval[number] = get(number, 0.0) + impact
-        if not retrieval:
+        postings = self._postings
+        # Retrieval: every stored posting of the query's terms (lists are capped at build), summed per entry
+        # in term order, as a dictionary walk would.
+        positions, _ = gather(postings.offsets, query.terms)
+        if not len(positions):
             return None
-        ranked = heapq.nlargest(w.rerank_depth, retrieval.items(), key=itemgetter(1))
-        best = ranked[0][1]
-        rows = [self._candidate_features(query, number, score, best) for number, score in ranked]
+        found, inverse = np.unique(postings.entries[positions], return_inverse=True)
+        retrieval = np.bincount(inverse.reshape(-1), weights=postings.impacts[positions])
+        depth = self.weights.rerank_depth
+        if len(found) > depth:
+            chosen = np.argpartition(-retrieval, depth - 1)[:depth]
+            found, retrieval = found[chosen], retrieval[chosen]
+        order = np.lexsort((found, -retrieval))
+        numbers, scores = found[order].astype(np.int64), retrieval[order]
+        best = float(scores[0])
+        rows = self._candidate_features(query, numbers, scores, best)
         query_row = [
             query.known_share,
-            min(len(query.analysed.words), 10) / 10.0,
+            min(query.word_count, 10) / 10.0,
             best / query.ceiling,
             min(len(query.compact), 40) / 40.0,
         ]
-        return [number for number, _ in ranked], rows, query_row
+        return numbers, rows, query_row
 
     def _query(self, text: str) -> _Query | None:
-        analysed = self._segmenter.analyse(text)
+        clean = normalise(text)
+        analysed = self._segmenter.analyse_normalised(clean)
         if analysed.is_empty or not self._entries:
             return None
         vocabulary = self._vocabulary
-        ids, idf, unseen = vocabulary.ids, vocabulary.idf, vocabulary.unseen_idf
-        weights: dict[int, float] = {}
+        ids, unseen = vocabulary.ids, vocabulary.unseen_idf
+        # A query has a dozen terms: scalar lookups in Python beat numpy's per-call cost here.
+        idf, kinds = self._idf, self._kinds
+        known: list[int] = []
         mass = [0.0, 0.0, 0.0]
-        known = 0.0
+        weight_sum = 0.0
         for term in term_counts(analysed):
             number = ids.get(term)
             if number is None:
                 mass[kind_of(term)] += unseen
                 continue
+            known.append(number)
             weight = idf[number]
-            weights[number] = weight
-            mass[vocabulary.kinds[number]] += weight
-            known += weight
-        total = sum(mass)
-        if not weights or total <= 0.0:
+            mass[kinds[number]] += weight
+            weight_sum += weight
+        total = mass[0] + mass[1] + mass[2]
+        if not known or total <= 0.0:
             return None
+        ordered = sorted(known)
         return _Query(
-            analysed=analysed,
-            weights=weights,
+            terms=np.array(known, dtype=np.int64),
+            sorted_terms=np.array(ordered, dtype=np.int64),
+            sorted_weights=np.array([idf[term] for term in ordered]),
+            sorted_kinds=np.array([kinds[term] for term in ordered], dtype=np.int64),
             mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
-            known_share=known / total,
+            known_share=weight_sum / total,
             ceiling=total * (self.weights.k1 + 1.0),
-            compact=normalise(text).replace(" ", ""),
+            compact=clean.replace(" ", ""),
+            word_count=len(analysed.words),
         )
 
-    def _candidate_features(self, query: _Query, number: int, score: float, best: float) -> list[float]:
-        kinds = self._vocabulary.kinds
-        query_weights = query.weights
-        query_total = sum(query.mass)
-        chosen = -1
-        chosen_fit = -1.0
-        chosen_covered = (0.0, 0.0, 0.0)
-        for phrasing in range(self._phrasing_start[number], self._phrasing_start[number + 1]):
-            covered = [0.0, 0.0, 0.0]
-            # Intersecting in C first: only the few shared terms reach the Python loop.
-            for term in query_weights.keys() & self._phrasing_terms[phrasing]:
-                covered[kinds[term]] += query_weights[term]
-            matched = covered[0] + covered[1] + covered[2]
-            phrasing_total = sum(self._phrasing_mass[3 * phrasing : 3 * phrasing + 3]) or 1.0
-            # The best phrasing explains the query and is explained by it: a product of both coverages.
-            fit = (matched / query_total) * (matched / phrasing_total)
-            if fit > chosen_fit:
-                chosen, chosen_fit, chosen_covered = phrasing, fit, (covered[0], covered[1], covered[2])
-        text = self._phrasing_text[chosen]
+    def _candidate_features(self, query: _Query, numbers: np.ndarray, scores: np.ndarray, best: float) -> np.ndarray:
+        """One row of FEATURES per candidate, computed for all candidates at once."""
+        candidates = len(numbers)
+        query_mass = query.mass
+        query_total = query_mass[0] + query_mass[1] + query_mass[2]
+        # Which of the query's terms each candidate's answer and phrasings contain, by binary search in the
+        # sorted query; sums land in a (candidate, slot, kind) cube, slot 0 being the answer.
+        first = self._phrasing_start[numbers]
+        per_entry = self._phrasing_start[numbers + 1] - first
+        slots = int(per_entry.max()) + 1
+        positions, lengths = gather(self._entry_offsets, numbers)
+        owner = np.repeat(np.arange(0, candidates * slots, slots), lengths) + self._entry_slots[positions]
+        hit, weight, kind = self._lookup(query, self._entry_terms[positions])
+        cube = np.bincount(owner[hit] * 3 + kind, weights=weight, minlength=3 * slots * candidates)
+        cube = cube.reshape(candidates, slots, 3)
+        answer = cube[:, 0, :].sum(axis=1)
+        covered = cube[:, 1:, :]
+        matched = covered.sum(axis=2)
+        phrasing = first[:, None] + np.arange(slots - 1)
+        present = phrasing < (first + per_entry)[:, None]
+        phrasing_total = self._phrasing_total[np.where(present, phrasing, 0)]
+        # The best phrasing explains the query and is explained by it: a product of both coverages. argmax
+        # takes the first of equals, as a strict > loop does; -1 rules out slots beyond an entry's phrasings.
+        fit = np.where(present, (matched / query_total) * (matched / phrasing_total), -1.0)
+        best_slot = fit.argmax(axis=1)
+        rank = np.arange(candidates)
+        chosen_covered = covered[rank, best_slot]
+        chosen_phrasings = first + best_slot
+        phrasing_mass = self._phrasing_mass[chosen_phrasings]
         compact = query.compact
-        phrasing_mass = self._phrasing_mass[3 * chosen : 3 * chosen + 3]
-        answer = sum(query_weights[term] for term in query_weights.keys() & self._answer_terms[number])
-        written = sum(len(keyword) for keyword in self._keywords[number] if keyword in compact)
-        return [
-            score / best,
-            score / query.ceiling,
-            _share(chosen_covered[WORD], query.mass[WORD]),
-            _share(chosen_covered[UNIGRAM], query.mass[UNIGRAM]),
-            _share(chosen_covered[BIGRAM], query.mass[BIGRAM]),
-            _share(chosen_covered[UNIGRAM], phrasing_mass[UNIGRAM]),
-            _share(chosen_covered[BIGRAM], phrasing_mass[BIGRAM]),
-            answer / query_total,
-            written / max(len(compact), 1),
-            # Compact strings are already normalised, hence processor=None on purpose.
-            LCSseq.normalized_similarity(compact, text, processor=None) if compact and text else 0.0,
-            fuzz.ratio(text, compact, processor=None) / 100.0,
-            min(len(text), 30) / 30.0,
-        ]
+        texts, text_offsets = self._texts, self._text_offsets
+        keywords, keyword_offsets = self._keywords, self._keyword_offsets
+        strings = []
+        for number, phrasing in zip(numbers.tolist(), chosen_phrasings.tolist(), strict=True):
+            text = texts[text_offsets[phrasing] : text_offsets[phrasing + 1]]
+            listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
+            written = sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0
+            strings.append(
+                (
+                    written / max(len(compact), 1),
+                    # Compact strings are already normalised, hence processor=None on purpose.
+                    LCSseq.normalized_similarity(compact, text, processor=None) if compact and text else 0.0,
+                    fuzz.ratio(text, compact, processor=None) / 100.0,
+                    min(len(text), 30) / 30.0,
+                )
+            )
+        rows = np.empty((candidates, len(FEATURES)))
+        rows[:, 0] = scores / best
+        rows[:, 1] = scores / query.ceiling
+        # Shares of the query's mass per kind (columns 2-4), then of the chosen phrasing's (5-6).
+        rows[:, 2:5] = chosen_covered / np.where(np.array(query_mass) > 0.0, query_mass, np.inf)
+        rows[:, 5:7] = chosen_covered[:, 1:] / np.where(phrasing_mass[:, 1:] > 0.0, phrasing_mass[:, 1:], np.inf)
+        rows[:, 7] = answer / query_total
+        rows[:, 8:] = strings
+        return rows
+
+    @staticmethod
+    def _lookup(query: _Query, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which of `terms` the query uses (a mask), with the IDF and kind of each one it uses."""
+        sorted_terms = query.sorted_terms
+        positions = np.searchsorted(sorted_terms, terms)
+        positions[positions == len(sorted_terms)] = 0
+        hit = sorted_terms[positions] == terms
+        positions = positions[hit]
+        return hit, query.sorted_weights[positions], query.sorted_kinds[positions]
 
     def _tier(self, scored: list[tuple[int, float]]) -> Tier:
         top = scored[0][1]
@@ -291,29 +369,25 @@ class Matcher:
         return Tier.NONE
 
 
-def _share(part: float, whole: float) -> float:
-    return part / whole if whole > 0.0 else 0.0
+def _np(values: array, dtype: type) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
 
 
-def _average_length(fields: Iterable[Counter[int]]) -> float:
-    lengths = [sum(counts.values()) for counts in fields]
-    return sum(lengths) / len(lengths) if lengths else 1.0
+def _joined(texts: list[str]) -> tuple[str, array]:
+    """One string and its offsets (an array: read one at a time, where numpy scalars are slow)."""
+    offsets = array("q", [0])
+    end = 0
+    for text in texts:
+        end += len(text)
+        offsets.append(end)
+    return "".join(texts), offsets
 
 
-def _add(postings: dict[int, tuple[array, array]], number: int, impacts: dict[int, float]) -> None:
-    for term, impact in impacts.items():
-        found = postings.get(term)
-        if found is None:
-            found = postings[term] = (array("i"), array("f"))
-        found[0].append(number)
-        found[1].append(impact)
+def _cached(analyse: Callable[[str], dict[int, int]]) -> Callable[[str], dict[int, int]]:
+    """Categories and keyword lists repeat across entries: analyse each distinct text once per build."""
+    seen: dict[str, dict[int, int]] = {}
 
-
-def _cached(analyse: Callable[[str], Analysed]) -> Callable[[str], Analysed]:
-    """Categories and keyword lists repeat across entries: segment each distinct text once per build."""
-    seen: dict[str, Analysed] = {}
-
-    def cached(text: str) -> Analysed:
+    def cached(text: str) -> dict[int, int]:
         found = seen.get(text)
         if found is None:
             found = seen[text] = analyse(text)

@@ -74,13 +74,43 @@ class Segmenter:
             tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 1000))
         return Segmenter(tokenizer)
 
-    def analyse(self, text: str) -> Analysed:
+    def analyse(self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> Analysed:
         """Normalise, segment and drop stop words; pure once the dictionary is loaded."""
+        return self.analyse_normalised(normalise(text), cache)
+
+    def analyse_normalised(
+        self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+    ) -> Analysed:
+        """`analyse` of text that `normalise` already tidied up.
+
+        jieba cuts each space-separated piece on its own, and a space always ends a CJK run, so pieces are
+        analysed separately; `cache` (piece → words and runs) lets a build segment each repeated clause once.
+        """
+        pieces = text.split(" ")
+        if len(pieces) == 1:
+            found = cache.get(text) if cache is not None else None
+            if found is None:
+                found = self._piece(text)
+                if cache is not None:
+                    cache[text] = found
+            return Analysed(words=found[0], cjk_runs=found[1])
+        words: list[str] = []
+        runs: list[str] = []
+        for piece in pieces:
+            found = cache.get(piece) if cache is not None else None
+            if found is None:
+                found = self._piece(piece)
+                if cache is not None:
+                    cache[piece] = found
+            words.extend(found[0])
+            runs.extend(found[1])
+        return Analysed(words=tuple(words), cjk_runs=tuple(runs))
+
+    def _piece(self, piece: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         words: list[str] = []
         runs: list[str] = []
         run: list[str] = []
-        for token in self._tokenizer.cut(normalise(text), HMM=False):
-            token = token.strip()
+        for token in self._tokenizer.cut(piece, HMM=False):
             if not token or token in STOP_WORDS:
                 if run:
                     runs.append("".join(run))
@@ -97,7 +127,7 @@ class Segmenter:
                     run.append(token)
         if run:
             runs.append("".join(run))
-        return Analysed(words=tuple(words), cjk_runs=tuple(runs))
+        return tuple(words), tuple(runs)
 
     def segment(self, text: str) -> str:
         """Content words joined by spaces: the shape rapidfuzz's token scorers expect."""
