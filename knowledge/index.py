@@ -10,29 +10,31 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
-from knowledge.text import Analysed
-
-# Term kinds, as the first character of a term string and as a small integer in `Vocabulary.kinds`.
+# Term kinds, as small integers in `Vocabulary.kinds`.
 WORD, UNIGRAM, BIGRAM = 0, 1, 2
-_PREFIX = ("w", "1", "2")
 
 
-def term_counts(analysed: Analysed, words: bool = True) -> Counter[str]:
-    """Terms of a text with how often each occurs: content words and the 1- and 2-grams of its CJK runs."""
-    counts: Counter[str] = Counter("w" + word for word in analysed.words) if words else Counter()
-    for run in analysed.cjk_runs:
-        counts.update("1" + char for char in run)
-        counts.update("2" + run[start : start + 2] for start in range(len(run) - 1))
-    return counts
+# A CJK character's code point, or two of them as (first << 21 | second): n-grams are integers, not strings.
+NGRAM_SHIFT = 21
 
 
-def kind_of(term: str) -> int:
-    return _PREFIX.index(term[0])
+def ngram_keys(runs: Sequence[str]) -> list[int]:
+    """Distinct unigram then bigram keys of CJK runs, in order of first use."""
+    keys: list[int] = []
+    for run in runs:
+        codes = [ord(char) for char in run]
+        keys.extend(codes)
+        keys.extend([(first << NGRAM_SHIFT) | second for first, second in pairwise(codes)])
+    return list(dict.fromkeys(keys))
+
+
+def ngram_kind(key: int) -> int:
+    return UNIGRAM if key >> NGRAM_SHIFT == 0 else BIGRAM
 
 
 def bm25_idf(document_frequency: int, document_count: int) -> float:
@@ -40,24 +42,51 @@ def bm25_idf(document_frequency: int, document_count: int) -> float:
 
 
 class Vocabulary:
-    """Term string ↔ integer id, each id with its kind and, once frozen, its IDF over entries."""
+    """Term ↔ integer id, each id with its kind and, once frozen, its IDF over entries.
+
+    Words live in a dictionary; character n-grams (most of the terms) in a sorted array of integer keys,
+    which costs 12 bytes a term instead of a string and a dictionary slot.
+    """
 
     def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+        self.words: dict[str, int] = {}
+        self.ngram_keys = np.zeros(0, dtype=np.int64)
+        self.ngram_ids = np.zeros(0, dtype=np.int32)
         self._kinds = array("b")
         self.kinds = np.zeros(0, dtype=np.int8)
         self.idf = np.zeros(0, dtype=np.float64)
         self.unseen_idf = 0.0
 
-    def add(self, term: str) -> int:
-        found = self.ids.get(term)
+    def __len__(self) -> int:
+        return len(self._kinds) or len(self.kinds)
+
+    def word(self, word: str) -> int:
+        found = self.words.get(word)
         if found is None:
-            found = self.ids[term] = len(self._kinds)
-            self._kinds.append(kind_of(term))
+            found = self.words[word] = len(self._kinds)
+            self._kinds.append(WORD)
         return found
 
-    def __len__(self) -> int:
-        return len(self._kinds)
+    def add_ngrams(self, keys: np.ndarray) -> np.ndarray:
+        """Ids of n-gram keys, new keys getting the next ids."""
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        ids = self.find_ngrams(distinct)
+        new = ids < 0
+        fresh = distinct[new]
+        ids[new] = np.arange(len(self._kinds), len(self._kinds) + len(fresh), dtype=np.int32)
+        self._kinds.frombytes(np.where(fresh >> NGRAM_SHIFT == 0, UNIGRAM, BIGRAM).astype(np.int8).tobytes())
+        merged = np.concatenate((self.ngram_keys, fresh))
+        order = np.argsort(merged, kind="stable")
+        self.ngram_keys = merged[order]
+        self.ngram_ids = np.concatenate((self.ngram_ids, ids[new]))[order]
+        return ids[inverse.reshape(-1)]
+
+    def find_ngrams(self, keys: np.ndarray) -> np.ndarray:
+        """Ids of n-gram keys, -1 for keys no entry uses."""
+        positions = np.searchsorted(self.ngram_keys, keys)
+        positions[positions == len(self.ngram_keys)] = 0
+        known = self.ngram_keys[positions] == keys if len(self.ngram_keys) else np.zeros(len(keys), dtype=bool)
+        return np.where(known, self.ngram_ids[positions] if len(self.ngram_ids) else -1, -1).astype(np.int32)
 
     def freeze(self, document_frequency: np.ndarray, document_count: int) -> None:
         self.kinds = np.frombuffer(self._kinds, dtype=np.int8).copy()
@@ -70,26 +99,35 @@ class Vocabulary:
         self.unseen_idf = bm25_idf(0, document_count)
 
 
+def strongest(terms: np.ndarray, frequency: np.ndarray, cap: int) -> np.ndarray:
+    """Positions of the at most `cap` strongest rows of each term, by term then strongest first.
+
+    Impact is IDF (one value per term) times a rising function of the pseudo-frequency, so the order
+    inside a term is the pseudo-frequency's. One int64 key (term, inverted float32 bits) and one stable
+    sort; equal frequencies keep row order.
+    """
+    bits = frequency.astype(np.float32).view(np.uint32).astype(np.int64)
+    order = np.argsort((terms.astype(np.int64) << 32) | (0xFFFFFFFF - bits), kind="stable")
+    sorted_terms = terms[order]
+    first = np.concatenate(([True], sorted_terms[1:] != sorted_terms[:-1])) if len(order) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
+    return order[rank < cap]
+
+
 class Postings:
-    """For each term id, the entries using it with a precomputed impact, strongest first, at most `cap` of them.
+    """For each term id, the entries using it with a precomputed impact, strongest first, at most a cap of them.
 
     Impact order lets a query read only the head of a long posting list: the entries a very common term
     would add are the ones it contributes least to, so they are not even stored.
     """
 
-    def __init__(self, term_count: int, terms: np.ndarray, entries: np.ndarray, impacts: np.ndarray, cap: int) -> None:
-        # One stable sort: by term, then strongest impact; equal impacts keep entry order.
-        order = np.lexsort((-impacts, terms))
-        terms, entries, impacts = terms[order], entries[order], impacts[order]
-        counts = np.bincount(terms, minlength=term_count)
-        starts = np.zeros(term_count + 1, dtype=np.int64)
-        np.cumsum(counts, out=starts[1:])
-        rank = np.arange(len(terms), dtype=np.int64) - starts[terms]
-        keep = rank < cap
-        self.entries = entries[keep].astype(np.int32)
-        self.impacts = impacts[keep].astype(np.float32)
+    def __init__(self, term_count: int, terms: np.ndarray, entries: np.ndarray, impacts: np.ndarray) -> None:
+        # Rows arrive grouped by term, strongest first (see `strongest`).
+        self.entries = entries.astype(np.int32)
+        self.impacts = impacts.astype(np.float32)
         self.offsets = np.zeros(term_count + 1, dtype=np.int64)
-        np.cumsum(np.minimum(counts, cap), out=self.offsets[1:])
+        np.cumsum(np.bincount(terms, minlength=term_count), out=self.offsets[1:])
 
 
 def gather(offsets: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,33 +138,26 @@ def gather(offsets: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - ends + lengths, lengths), lengths
 
 
-def bm25f_impacts(
+def bm25f_frequencies(
     entries: np.ndarray,
     fields: np.ndarray,
     terms: np.ndarray,
     counts: np.ndarray,
-    boosts: Sequence[float],
-    b: float,
-    entry_count: int,
+    boosts: np.ndarray,
+    norms: np.ndarray,
     term_count: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """BM25F pseudo-frequency of every (entry, term): boosted, length-normalised term frequencies summed over
-    fields (saturation and IDF are the caller's). Rows are (entry, field, term, count) in entry and field
-    order; returns the distinct (entry, term) pairs, entry-major, with their pseudo-frequency."""
-    field_count = len(boosts)
-    lengths = np.bincount(
-        entries.astype(np.int64) * field_count + fields, weights=counts, minlength=entry_count * field_count
-    ).reshape(entry_count, field_count)
-    averages = lengths.mean(axis=0) if entry_count else np.ones(field_count)
-    averages[averages == 0.0] = 1.0
-    norms = 1.0 - b + b * lengths / averages
-    pseudo = np.asarray(boosts, dtype=np.float64)[fields] * counts / norms[entries, fields]
-    # Stable sort keeps each pair's fields in field order: sums add up exactly as a field-by-field loop does.
+    fields (saturation and IDF are the caller's). `norms[entry, field]` is the field's length normalisation;
+    returns the distinct (entry, term) pairs, entry-major, with their pseudo-frequency."""
+    pseudo = boosts[fields] * counts / norms[entries, fields]
+    # Stable sort keeps each pair's rows in field order.
     keys = entries.astype(np.int64) * term_count + terms
     order = np.argsort(keys, kind="stable")
     keys, pseudo = keys[order], pseudo[order]
-    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, np.int64)
-    frequency = np.add.reduceat(pseudo, first) if len(first) else np.zeros(0)
-    pair_entries = (keys[first] // term_count).astype(np.int32)
-    pair_terms = (keys[first] % term_count).astype(np.int32)
-    return pair_entries, pair_terms, frequency
+    if not len(keys):
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    frequency = np.add.reduceat(pseudo, first)
+    keys = keys[first]
+    return (keys // term_count).astype(np.int32), (keys % term_count).astype(np.int32), frequency

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,17 +25,19 @@ from rapidfuzz.distance import LCSseq
 
 from knowledge.index import (
     BIGRAM,
+    NGRAM_SHIFT,
     UNIGRAM,
     WORD,
     Postings,
     Vocabulary,
-    bm25f_impacts,
+    bm25f_frequencies,
     gather,
-    kind_of,
-    term_counts,
+    ngram_keys,
+    ngram_kind,
+    strongest,
 )
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
-from knowledge.text import Segmenter, normalise
+from knowledge.text import Analysed, Segmenter, normalise
 
 FEATURES = (
     "bm25_relative",  # retrieval score / best retrieval score of this query
@@ -80,6 +82,12 @@ class ScoringWeights:
     none_bias: float = 7.245
 
 
+# Fields of an entry, in the order of ScoringWeights' boosts.
+_PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
+# Texts with CJK runs turned into n-grams per numpy batch: large enough to amortise, small enough for memory.
+_CHUNK = 20_000
+
+
 @dataclass(frozen=True)
 class _Query:
     terms: np.ndarray  # known term ids, in the order the query uses them
@@ -113,68 +121,119 @@ class Matcher:
         self._entries = [entry for entry in entries if entry.enabled]
         self._model = np.asarray(w.model, dtype=np.float64)
         vocabulary = self._vocabulary = Vocabulary()
-        add = vocabulary.add
-        # Pass 1: analyse every field once into rows (entry, field, term, count) of flat arrays.
-        rows_entry, rows_field, rows_term, rows_count = array("i"), array("b"), array("i"), array("i")
-        # Per entry, one run of term ids: its answer's (slot 0), then each phrasing's (slots 1, 2, ...).
-        entry_terms, entry_slots, entry_offsets = array("i"), array("h"), array("q", [0])
+        cap = w.postings_per_term
+        # Each analysed text is a "group" (one phrasing, the keywords, the category or the answer of an entry).
+        group_entry, group_field, group_slot = array("i"), array("b"), array("h")
+        # Pass 1 in chunks of entries: Python segments and looks up words; numpy turns the CJK runs of the
+        # whole chunk into n-gram keys at once and counts (group, term) rows.
+        rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        word_groups, word_terms = array("i"), array("i")
+        run_texts: list[str] = []
+        run_groups, run_lengths = array("i"), array("i")
         phrasing_start = array("i", [0])
         texts: list[str] = []
         keywords: list[str] = []
         pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         analyse = segmenter.analyse_normalised
+        word = vocabulary.word
 
-        def ids(text: str) -> dict[int, int]:
-            return {add(term): count for term, count in term_counts(analyse(text, pieces)).items()}
+        def add(number: int, field: int, slot: int, analysed: Analysed) -> None:
+            group = len(group_entry)
+            group_entry.append(number)
+            group_field.append(field)
+            group_slot.append(slot)
+            for token in analysed.words:
+                word_groups.append(group)
+                word_terms.append(word(token))
+            if analysed.cjk_runs:
+                # NUL ends every run: no bigram spans two runs or two texts.
+                joined = "\0".join(analysed.cjk_runs) + "\0"
+                run_texts.append(joined)
+                run_groups.append(group)
+                run_lengths.append(len(joined))
 
-        repeated_ids = _cached(ids)
+        def flush() -> None:
+            codes = np.frombuffer("".join(run_texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+            owners = np.repeat(_np(run_groups, np.int32), _np(run_lengths, np.int32))
+            used = codes != 0
+            pairs = used[:-1] & used[1:]
+            keys = np.concatenate((codes[used], (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs]))
+            groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs]))
+            terms = np.concatenate((_np(word_terms, np.int32), vocabulary.add_ngrams(keys)))
+            span = len(vocabulary)
+            distinct, counts = np.unique(groups.astype(np.int64) * span + terms, return_counts=True)
+            rows.append(((distinct // span).astype(np.int32), (distinct % span).astype(np.int32), counts))
+            for buffer in (word_groups, word_terms, run_groups, run_lengths):
+                del buffer[:]
+            run_texts.clear()
+
+        repeated: dict[str, Analysed] = {}
         for number, entry in enumerate(self._entries):
-            merged: dict[int, int] = {}
-            answer_ids = ids(normalise(entry.answer))
-            entry_terms.extend(sorted(answer_ids))
-            entry_slots.extend([0] * len(answer_ids))
             for slot, text in enumerate(entry.phrasings, start=1):
                 clean = normalise(text)
-                counts = ids(clean)
-                for term, count in counts.items():
-                    merged[term] = merged.get(term, 0) + count
-                entry_terms.extend(sorted(counts))
-                entry_slots.extend([slot] * len(counts))
+                add(number, _PHRASINGS, slot, analyse(clean))
                 texts.append(clean.replace(" ", ""))
             phrasing_start.append(len(texts))
-            entry_offsets.append(len(entry_terms))
-            keyword_ids = repeated_ids(normalise(" ".join(entry.keywords)))
-            category_ids = repeated_ids(normalise(entry.category.replace("|", " ")))
-            for field, counts in enumerate((merged, keyword_ids, category_ids, answer_ids)):
-                rows_entry.extend([number] * len(counts))
-                rows_field.extend([field] * len(counts))
-                rows_term.extend(counts.keys())
-                rows_count.extend(counts.values())
+            # Keyword lists and categories repeat across entries; answers share clauses: segment each once.
+            for field, text in ((_KEYWORDS, " ".join(entry.keywords)), (_CATEGORY, entry.category.replace("|", " "))):
+                found = repeated.get(text)
+                if found is None:
+                    found = repeated[text] = analyse(normalise(text), pieces)
+                add(number, field, -1, found)
+            add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
             compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
             keywords.append("\n".join(keyword for keyword in compact if keyword))
+            if len(run_texts) >= _CHUNK:
+                flush()
+        flush()
         pieces.clear()
+        repeated.clear()
         count, term_count = len(self._entries), len(vocabulary)
-        # Pass 2, vectorised: BM25F pseudo-frequencies per (entry, term), document frequencies, impacts.
-        boosts = (w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost)
-        pair_entries, pair_terms, frequency = bm25f_impacts(
-            _np(rows_entry, np.int32),
-            _np(rows_field, np.int8).astype(np.int64),
-            _np(rows_term, np.int32),
-            _np(rows_count, np.int32).astype(np.float64),
-            boosts,
-            w.b,
-            count,
-            term_count,
-        )
-        del rows_entry, rows_field, rows_term, rows_count
-        vocabulary.freeze(np.bincount(pair_terms, minlength=term_count), count)
+        group_entry_np, group_field_np = _np(group_entry, np.int32), _np(group_field, np.int8)
+        group_slot_np = _np(group_slot, np.int16)
+        # Pass 2: field lengths and their averages, then per chunk BM25F pseudo-frequencies, document
+        # frequencies, and only the rows that can still make a term's capped posting list.
+        group_length = np.zeros(len(group_entry_np))
+        for groups, _, counts in rows:
+            group_length += np.bincount(groups, weights=counts, minlength=len(group_length))
+        lengths = np.bincount(
+            group_entry_np.astype(np.int64) * 4 + group_field_np, weights=group_length, minlength=4 * count
+        ).reshape(count, 4)
+        del group_length
+        averages = lengths.mean(axis=0) if count else np.ones(4)
+        averages[averages == 0.0] = 1.0
+        norms = 1.0 - w.b + w.b * lengths / averages
+        boosts = np.array((w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost))
+        document_frequency = np.zeros(term_count, dtype=np.int64)
+        kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        entry_terms, entry_slots = [], []
+        entry_counts = np.zeros(count, dtype=np.int64)
+        for groups, terms, counts in rows:
+            pair_entries, pair_terms, frequency = bm25f_frequencies(
+                group_entry_np[groups], group_field_np[groups], terms, counts, boosts, norms, term_count
+            )
+            document_frequency += np.bincount(pair_terms, minlength=term_count)
+            best = strongest(pair_terms, frequency, cap)
+            kept.append((pair_terms[best], pair_entries[best], frequency[best]))
+            features = group_slot_np[groups] >= 0
+            entry_terms.append(terms[features])
+            entry_slots.append(group_slot_np[groups[features]])
+            entry_counts += np.bincount(group_entry_np[groups[features]], minlength=count)
+        rows.clear()
+        pair_terms, pair_entries, frequency = (np.concatenate(column) for column in zip(*kept, strict=True))
+        kept.clear()
+        best = strongest(pair_terms, frequency, cap)
+        pair_terms, pair_entries, frequency = pair_terms[best], pair_entries[best], frequency[best]
+        vocabulary.freeze(document_frequency, count)
         idf, kinds = vocabulary.idf, vocabulary.kinds
-        impacts = (idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)).astype(np.float32)
-        self._postings = Postings(term_count, pair_terms, pair_entries, impacts, w.postings_per_term)
+        impacts = idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)
+        self._postings = Postings(term_count, pair_terms, pair_entries, impacts)
         del pair_entries, pair_terms, frequency, impacts
-        self._entry_terms = _np(entry_terms, np.int32)
-        self._entry_slots = _np(entry_slots, np.int16)
-        self._entry_offsets = _np(entry_offsets, np.int64)
+        self._entry_terms = np.concatenate(entry_terms).astype(np.int32)
+        self._entry_slots = np.concatenate(entry_slots).astype(np.int16)
+        self._entry_offsets = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(entry_counts, out=self._entry_offsets[1:])
+        del entry_terms, entry_slots
         self._phrasing_start = _np(phrasing_start, np.int32).astype(np.int64)
         # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
         phrasings = len(texts)
@@ -262,16 +321,19 @@ class Matcher:
         if analysed.is_empty or not self._entries:
             return None
         vocabulary = self._vocabulary
-        ids, unseen = vocabulary.ids, vocabulary.unseen_idf
+        words, unseen = vocabulary.words, vocabulary.unseen_idf
         # A query has a dozen terms: scalar lookups in Python beat numpy's per-call cost here.
         idf, kinds = self._idf, self._kinds
         known: list[int] = []
         mass = [0.0, 0.0, 0.0]
         weight_sum = 0.0
-        for term in term_counts(analysed):
-            number = ids.get(term)
-            if number is None:
-                mass[kind_of(term)] += unseen
+        keys = ngram_keys(analysed.cjk_runs)
+        found = vocabulary.find_ngrams(np.array(keys, dtype=np.int64)).tolist() if keys else []
+        terms = [(WORD, words.get(token, -1)) for token in dict.fromkeys(analysed.words)]
+        terms.extend((ngram_kind(key), number) for key, number in zip(keys, found, strict=True))
+        for kind, number in terms:
+            if number < 0:
+                mass[kind] += unseen
                 continue
             known.append(number)
             weight = idf[number]
@@ -381,16 +443,3 @@ def _joined(texts: list[str]) -> tuple[str, array]:
         end += len(text)
         offsets.append(end)
     return "".join(texts), offsets
-
-
-def _cached(analyse: Callable[[str], dict[int, int]]) -> Callable[[str], dict[int, int]]:
-    """Categories and keyword lists repeat across entries: analyse each distinct text once per build."""
-    seen: dict[str, dict[int, int]] = {}
-
-    def cached(text: str) -> dict[int, int]:
-        found = seen.get(text)
-        if found is None:
-            found = seen[text] = analyse(text)
-        return found
-
-    return cached
