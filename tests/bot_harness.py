@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from telegram import Update
 from telegram.ext import Application
 
@@ -63,6 +64,19 @@ async def running_bot(database_url: str, **sections: dict[str, Any]) -> AsyncIte
             await poller.confirm()
             await application.shutdown()
             desk.close()
+
+
+def stored(bot: RunningBot, model: type[T]) -> list[T]:
+    """Every row of `model`, in insertion order, detached so the test can read them after the session."""
+    with bot.desk.store.transaction() as session:
+        rows = list(session.scalars(sa.select(model).order_by(model.id)))  # type: ignore[attr-defined]
+        session.expunge_all()
+        return rows
+
+
+def texts_sent(bot: RunningBot, chat_id: int) -> list[str]:
+    """The texts of the messages the bot sent to `chat_id`, in order."""
+    return [call.params.get("text", "") for call in bot.fake.sent("sendMessage", chat_id=chat_id)]
 
 
 async def eventually(check: Callable[[], T], *, timeout: float = 5.0) -> T:

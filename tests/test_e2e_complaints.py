@@ -9,13 +9,13 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from crm_store import Contact
 from crm_store import tags as tag_store
 from crm_store.models import Ticket, TicketEvent
 from desk.intents import Intent
 from tests.bot_harness import RunningBot, eventually, running_bot
+from tests.bot_harness import stored as _rows
+from tests.bot_harness import texts_sent as _texts
 
 GROUP = -1001234
 STAFF, OTHER_STAFF, OUTSIDER = 900, 902, 777
@@ -26,17 +26,6 @@ SECTIONS = {
     "staff_group": {"chat_id": GROUP},
     "sla": {"check_seconds": 0.1},
 }
-
-
-def _rows(bot: RunningBot, model):
-    with bot.desk.store.transaction() as session:
-        rows = list(session.scalars(sa.select(model).order_by(model.id)))
-        session.expunge_all()
-        return rows
-
-
-def _texts(bot: RunningBot, chat_id: int) -> list[str]:
-    return [c.params.get("text", "") for c in bot.fake.sent("sendMessage", chat_id=chat_id)]
 
 
 async def _open_complaint(bot: RunningBot) -> int:

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import time
 
-import sqlalchemy as sa
-
 from crm_store import Contact, Customer
 from crm_store.models import TicketEvent
 from tests.bot_harness import RunningBot, eventually, running_bot
+from tests.bot_harness import stored as _rows
 
 CUSTOMER = 6001
 GROUP = -1009876
 STAFF = 900
 SECTIONS = {"roles": {"staff": [STAFF]}, "staff_group": {"chat_id": GROUP}}
-
-
-def _rows(bot: RunningBot, model):
-    with bot.desk.store.transaction() as session:
-        rows = list(session.scalars(sa.select(model).order_by(model.id)))
-        session.expunge_all()
-        return rows
 
 
 def _attempts(bot: RunningBot, chat_id: int) -> int:

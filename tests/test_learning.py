@@ -14,6 +14,7 @@ from knowledge import KnowledgeBase
 from knowledge.__main__ import main as knowledge_cli
 from knowledge.learning import LearningError, add_alternate
 from tests.bot_harness import ROOT, RunningBot, eventually, running_bot
+from tests.bot_harness import texts_sent as _texts
 
 CUSTOMER, MANAGER, STAFF, GROUP = 9501, 901, 900, -1003131
 AMBIGUOUS, PICKED = "发票开错了", "invoice-title-change"
@@ -32,10 +33,6 @@ def _sections(kb_folder: Path) -> dict:
         "staff_group": {"chat_id": GROUP},
         "knowledge": {"paths": [str(kb_folder)]},
     }
-
-
-def _texts(bot: RunningBot, chat_id: int) -> list[str]:
-    return [c.params.get("text", "") for c in bot.fake.sent("sendMessage", chat_id=chat_id)]
 
 
 def _candidates(bot: RunningBot) -> list[CandidatePhrasing]:

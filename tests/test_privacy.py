@@ -5,28 +5,17 @@ from __future__ import annotations
 import logging
 import re
 
-import sqlalchemy as sa
-
 from crm_store import Contact, Customer
 from crm_store.models import CustomerTag, Erasure, Ticket
 from desk.privacy import ERASED
-from tests.bot_harness import RunningBot, eventually, running_bot
+from tests.bot_harness import eventually, running_bot
+from tests.bot_harness import stored as _rows
+from tests.bot_harness import texts_sent as _texts
 
 GROUP = -1004321
 STAFF, MANAGER = 900, 901
 CUSTOMER = 8101
 SECTIONS = {"roles": {"staff": [STAFF], "managers": [MANAGER]}, "staff_group": {"chat_id": GROUP}}
-
-
-def _rows(bot: RunningBot, model):
-    with bot.desk.store.transaction() as session:
-        rows = list(session.scalars(sa.select(model).order_by(model.id)))
-        session.expunge_all()
-        return rows
-
-
-def _texts(bot: RunningBot, chat_id: int) -> list[str]:
-    return [c.params.get("text", "") for c in bot.fake.sent("sendMessage", chat_id=chat_id)]
 
 
 async def test_forget_is_confirmed_by_a_manager_only_and_anonymises_everything(database_url: str, caplog) -> None:

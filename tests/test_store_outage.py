@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from crm_store import Contact
 from crm_store.models import Ticket
 from tests.bot_harness import RunningBot, eventually, running_bot
+from tests.bot_harness import texts_sent as _texts
 from tests.tcp_proxy import TcpProxy
 
 CUSTOMERS = (7101, 7102, 7103)
@@ -36,10 +37,6 @@ async def _until_count(bot: RunningBot, model, expected: int, **where) -> None:
             pass  # still reconnecting
         await asyncio.sleep(0.1)
     raise AssertionError(f"expected {expected} {model.__name__} rows {where}, got {await _count(bot, model, **where)}")
-
-
-def _texts(bot: RunningBot, chat_id: int) -> list[str]:
-    return [c.params.get("text", "") for c in bot.fake.sent("sendMessage", chat_id=chat_id)]
 
 
 async def _outage_scenario(bot: RunningBot, cut, restore) -> None:
