@@ -131,8 +131,7 @@ class Matcher:
         run_texts: list[str] = []
         run_groups, run_lengths = array("i"), array("i")
         phrasing_start = array("i", [0])
-        texts: list[str] = []
-        keywords: list[str] = []
+        texts, keywords = _Strings(), _Strings()
         pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         analyse = segmenter.analyse_normalised
         word = vocabulary.word
@@ -162,6 +161,8 @@ class Matcher:
             terms = np.concatenate((_np(word_terms, np.int32), vocabulary.add_ngrams(keys)))
             span = len(vocabulary)
             distinct, counts = np.unique(groups.astype(np.int64) * span + terms, return_counts=True)
+            # Counts fit 16 bits: a term repeated 65,535 times in one text saturates BM25 long before.
+            counts = np.minimum(counts, 0xFFFF).astype(np.uint16)
             rows.append(((distinct // span).astype(np.int32), (distinct % span).astype(np.int32), counts))
             for buffer in (word_groups, word_terms, run_groups, run_lengths):
                 del buffer[:]
@@ -174,12 +175,12 @@ class Matcher:
                 add(number, _PHRASINGS, slot, analyse(clean))
                 texts.append(clean.replace(" ", ""))
             phrasing_start.append(len(texts))
-            # Keyword lists and categories repeat across entries; answers share clauses: segment each once.
-            for field, text in ((_KEYWORDS, " ".join(entry.keywords)), (_CATEGORY, entry.category.replace("|", " "))):
-                found = repeated.get(text)
-                if found is None:
-                    found = repeated[text] = analyse(normalise(text), pieces)
-                add(number, field, -1, found)
+            # Categories repeat across entries; keywords and answers share clauses: segment each once.
+            add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
+            found = repeated.get(entry.category)
+            if found is None:
+                found = repeated[entry.category] = analyse(normalise(entry.category.replace("|", " ")), pieces)
+            add(number, _CATEGORY, -1, found)
             add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
             compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
             keywords.append("\n".join(keyword for keyword in compact if keyword))
@@ -208,7 +209,8 @@ class Matcher:
         kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         entry_terms, entry_slots = [], []
         entry_counts = np.zeros(count, dtype=np.int64)
-        for groups, terms, counts in rows:
+        while rows:
+            groups, terms, counts = rows.pop(0)  # each chunk freed once used
             pair_entries, pair_terms, frequency = bm25f_frequencies(
                 group_entry_np[groups], group_field_np[groups], terms, counts, boosts, norms, term_count
             )
@@ -219,7 +221,6 @@ class Matcher:
             entry_terms.append(terms[features])
             entry_slots.append(group_slot_np[groups[features]])
             entry_counts += np.bincount(group_entry_np[groups[features]], minlength=count)
-        rows.clear()
         pair_terms, pair_entries, frequency = (np.concatenate(column) for column in zip(*kept, strict=True))
         kept.clear()
         best = strongest(pair_terms, frequency, cap)
@@ -248,8 +249,8 @@ class Matcher:
         total = self._phrasing_mass[:, 0] + self._phrasing_mass[:, 1] + self._phrasing_mass[:, 2]
         self._phrasing_total = np.where(total == 0.0, 1.0, total)
         # Phrasing texts and keyword lists as one string each with offsets: no string object per phrasing.
-        self._texts, self._text_offsets = _joined(texts)
-        self._keywords, self._keyword_offsets = _joined(keywords)
+        self._texts, self._text_offsets = texts.join(), texts.offsets
+        self._keywords, self._keyword_offsets = keywords.join(), keywords.offsets
         self._idf, self._kinds = array("d", idf.tobytes()), array("b", kinds.tobytes())
 
     def match(self, text: str, limit: int = 3) -> Match:
@@ -435,11 +436,24 @@ def _np(values: array, dtype: type) -> np.ndarray:
     return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
 
 
-def _joined(texts: list[str]) -> tuple[str, array]:
-    """One string and its offsets (an array: read one at a time, where numpy scalars are slow)."""
-    offsets = array("q", [0])
-    end = 0
-    for text in texts:
-        end += len(text)
-        offsets.append(end)
-    return "".join(texts), offsets
+class _Strings:
+    """Many short strings kept as one: offsets in an array (read one at a time, where numpy scalars are slow),
+    text joined in blocks as it arrives so a build never holds a string object per phrasing."""
+
+    def __init__(self) -> None:
+        self.offsets = array("q", [0])
+        self._blocks: list[str] = []
+        self._pending: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def append(self, text: str) -> None:
+        self._pending.append(text)
+        self.offsets.append(self.offsets[-1] + len(text))
+        if len(self._pending) >= 4096:
+            self._blocks.append("".join(self._pending))
+            self._pending.clear()
+
+    def join(self) -> str:
+        return "".join(self._blocks) + "".join(self._pending)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -22,6 +23,9 @@ _DIGIT_GROUPING = re.compile(r"(?<=\d)[,，](?=\d{3})")
 _SEPARATORS = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"^[0-9a-z]+$")
+# A normalised piece jieba cuts as one block (its own block pattern, on the characters normalise keeps).
+_JIEBA_BLOCK = re.compile(r"[\u4e00-\u9fd5a-z0-9]+")
+_ALPHANUMERIC = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def normalise(text: str) -> str:
@@ -110,7 +114,8 @@ class Segmenter:
         words: list[str] = []
         runs: list[str] = []
         run: list[str] = []
-        for token in self._tokenizer.cut(piece, HMM=False):
+        tokens = self._cut(piece) if _JIEBA_BLOCK.fullmatch(piece) else self._tokenizer.cut(piece, HMM=False)
+        for token in tokens:
             if not token or token in STOP_WORDS:
                 if run:
                     runs.append("".join(run))
@@ -128,6 +133,55 @@ class Segmenter:
         if run:
             runs.append("".join(run))
         return tuple(words), tuple(runs)
+
+    def _cut(self, block: str) -> list[str]:
+        """jieba's `cut(block, HMM=False)` for one block, token for token, without its generators.
+
+        The same dynamic programme over the same dictionary: for each start, the dictionary words beginning
+        there score log(frequency / total) plus the best score after them; ties go to the longer word, and
+        single letters or digits in a row are glued back together. Segmenting is most of a build's time.
+        """
+        tokenizer = self._tokenizer
+        if not tokenizer.initialized:
+            tokenizer.initialize()
+        freq = tokenizer.FREQ
+        log = math.log
+        log_total = log(tokenizer.total)
+        length = len(block)
+        score = [0.0] * (length + 1)
+        end = list(range(length + 1))
+        for start in range(length - 1, -1, -1):
+            best_score, best_end = None, start
+            stop = start
+            fragment = block[start]
+            while stop < length and fragment in freq:
+                count = freq[fragment]
+                if count:
+                    value = log(count) - log_total + score[stop + 1]
+                    if best_score is None or value >= best_score:
+                        best_score, best_end = value, stop
+                stop += 1
+                fragment = block[start : stop + 1]
+            if best_score is None:
+                best_score = log(freq.get(block[start]) or 1) - log_total + score[start + 1]
+            score[start], end[start] = best_score, best_end
+        tokens: list[str] = []
+        letters = ""
+        position = 0
+        while position < length:
+            after = end[position] + 1
+            word = block[position:after]
+            if after - position == 1 and word in _ALPHANUMERIC:
+                letters += word
+            else:
+                if letters:
+                    tokens.append(letters)
+                    letters = ""
+                tokens.append(word)
+            position = after
+        if letters:
+            tokens.append(letters)
+        return tokens
 
     def segment(self, text: str) -> str:
         """Content words joined by spaces: the shape rapidfuzz's token scorers expect."""
