@@ -69,17 +69,15 @@ class Vocabulary:
 
     def add_ngrams(self, keys: np.ndarray) -> np.ndarray:
         """Ids of n-gram keys, new keys getting the next ids."""
-        distinct, inverse = np.unique(keys, return_inverse=True)
-        ids = self.find_ngrams(distinct)
-        new = ids < 0
-        fresh = distinct[new]
-        ids[new] = np.arange(len(self._kinds), len(self._kinds) + len(fresh), dtype=np.int32)
+        distinct = np.unique(keys)
+        fresh = distinct[self.find_ngrams(distinct) < 0]
+        ids = np.arange(len(self._kinds), len(self._kinds) + len(fresh), dtype=np.int32)
         self._kinds.frombytes(np.where(fresh >> NGRAM_SHIFT == 0, UNIGRAM, BIGRAM).astype(np.int8).tobytes())
         merged = np.concatenate((self.ngram_keys, fresh))
-        order = np.argsort(merged, kind="stable")
+        order = np.argsort(merged, kind="stable")  # two sorted runs: a merge
         self.ngram_keys = merged[order]
-        self.ngram_ids = np.concatenate((self.ngram_ids, ids[new]))[order]
-        return ids[inverse.reshape(-1)]
+        self.ngram_ids = np.concatenate((self.ngram_ids, ids))[order]
+        return self.find_ngrams(keys)
 
     def find_ngrams(self, keys: np.ndarray) -> np.ndarray:
         """Ids of n-gram keys, -1 for keys no entry uses."""

@@ -84,8 +84,11 @@ class ScoringWeights:
 
 # Fields of an entry, in the order of ScoringWeights' boosts.
 _PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
-# Texts with CJK runs turned into n-grams per numpy batch: large enough to amortise, small enough for memory.
+# Texts turned into rows per numpy batch: large enough to amortise, small enough for memory; a chunk's
+# groups must stay below 2**(63 - _GROUP_SHIFT).
 _CHUNK = 20_000
+_WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
+_GROUP_SHIFT = 43
 
 
 @dataclass(frozen=True)
@@ -151,19 +154,32 @@ class Matcher:
                 run_groups.append(group)
                 run_lengths.append(len(joined))
 
+        chunk = [0]  # first group of the chunk being collected
+
         def flush() -> None:
             codes = np.frombuffer("".join(run_texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
             owners = np.repeat(_np(run_groups, np.int32), _np(run_lengths, np.int32))
             used = codes != 0
             pairs = used[:-1] & used[1:]
-            keys = np.concatenate((codes[used], (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs]))
-            groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs]))
-            terms = np.concatenate((_np(word_terms, np.int32), vocabulary.add_ngrams(keys)))
-            span = len(vocabulary)
-            distinct, counts = np.unique(groups.astype(np.int64) * span + terms, return_counts=True)
+            # One int64 per row: group in the chunk (high bits), then a word id above every n-gram key.
+            keys = np.concatenate(
+                (
+                    _np(word_terms, np.int32).astype(np.int64) + _WORD_KEY,
+                    codes[used],
+                    (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs],
+                )
+            )
+            groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs])) - chunk[0]
+            distinct, counts = np.unique((groups.astype(np.int64) << _GROUP_SHIFT) | keys, return_counts=True)
+            keys = distinct & ((1 << _GROUP_SHIFT) - 1)
+            terms = keys - _WORD_KEY
+            ngrams = keys < _WORD_KEY
+            terms[ngrams] = vocabulary.add_ngrams(keys[ngrams])
             # Counts fit 16 bits: a term repeated 65,535 times in one text saturates BM25 long before.
             counts = np.minimum(counts, 0xFFFF).astype(np.uint16)
-            rows.append(((distinct // span).astype(np.int32), (distinct % span).astype(np.int32), counts))
+            group_ids = ((distinct >> _GROUP_SHIFT) + chunk[0]).astype(np.int32)
+            rows.append((group_ids, terms.astype(np.int32), counts))
+            chunk[0] = len(group_entry)
             for buffer in (word_groups, word_terms, run_groups, run_lengths):
                 del buffer[:]
             run_texts.clear()
@@ -184,7 +200,7 @@ class Matcher:
             add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
             compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
             keywords.append("\n".join(keyword for keyword in compact if keyword))
-            if len(run_texts) >= _CHUNK:
+            if len(group_entry) - chunk[0] >= _CHUNK:
                 flush()
         flush()
         pieces.clear()

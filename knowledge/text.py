@@ -18,6 +18,9 @@ from knowledge.lexicon import STOP_WORDS, TRADITIONAL_TO_SIMPLIFIED
 logging.getLogger("jieba").setLevel(logging.WARNING)
 
 _FOLD_TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
+# What NFKC does to the characters FAQ text is mostly made of (full-width ASCII, the ideographic space),
+# folded in the same pass as traditional characters: most texts then need no NFKC pass at all.
+_WIDTH_AND_FOLD_TABLE = {**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}, 0x3000: 0x20, **_FOLD_TABLE}
 _DIGIT_GROUPING = re.compile(r"(?<=\d)[,，](?=\d{3})")
 # Everything that is not a letter, a digit or a CJK ideograph separates words: punctuation, emoji, spaces.
 _SEPARATORS = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -30,8 +33,13 @@ _ALPHANUMERIC = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 def normalise(text: str) -> str:
     """Fold width, case and traditional characters; replace punctuation, emoji and runs of space by one space."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD_TABLE)
-    text = _DIGIT_GROUPING.sub("", text)
+    text = text.translate(_WIDTH_AND_FOLD_TABLE)
+    if not unicodedata.is_normalized("NFKC", text):
+        # NFKC may yield traditional characters (compatibility ideographs): fold again after it.
+        text = unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE)
+    text = text.casefold()
+    if "," in text:
+        text = _DIGIT_GROUPING.sub("", text)
     return _SEPARATORS.sub(" ", text).strip()
 
 
