@@ -254,14 +254,19 @@ class Matcher:
         self._phrasing_start = _np(phrasing_start, np.int32).astype(np.int64)
         # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
         phrasings = len(texts)
-        owner = np.repeat(self._phrasing_start[:-1] - 1, np.diff(self._entry_offsets)) + self._entry_slots
-        used = self._entry_slots > 0
-        self._phrasing_mass = np.bincount(
-            owner[used] * 3 + kinds[self._entry_terms[used]],
-            weights=idf[self._entry_terms[used]],
-            minlength=3 * phrasings,
-        ).reshape(phrasings, 3)
-        del owner, used
+        self._phrasing_mass = np.zeros(3 * phrasings)
+        # In blocks of entries: whole-index temporaries would set the build's peak memory.
+        for first in range(0, count, _CHUNK):
+            last = min(first + _CHUNK, count)
+            start, stop = self._entry_offsets[first], self._entry_offsets[last]
+            slots = self._entry_slots[start:stop]
+            owner = np.repeat(self._phrasing_start[first:last] - 1, np.diff(self._entry_offsets[first : last + 1]))
+            used = slots > 0
+            terms = self._entry_terms[start:stop][used]
+            self._phrasing_mass += np.bincount(
+                (owner[used] + slots[used]) * 3 + kinds[terms], weights=idf[terms], minlength=3 * phrasings
+            )
+        self._phrasing_mass = self._phrasing_mass.reshape(phrasings, 3)
         total = self._phrasing_mass[:, 0] + self._phrasing_mass[:, 1] + self._phrasing_mass[:, 2]
         self._phrasing_total = np.where(total == 0.0, 1.0, total)
         # Phrasing texts and keyword lists as one string each with offsets: no string object per phrasing.
