@@ -89,12 +89,13 @@ _PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
 _CHUNK = 20_000
 _WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
 _GROUP_SHIFT = 43
+_SENTINEL = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
 class _Query:
     terms: np.ndarray  # known term ids, in the order the query uses them
-    sorted_terms: np.ndarray  # the same ids sorted, for lookups by binary search
+    sorted_terms: np.ndarray  # the same ids sorted, then a sentinel: lookups by binary search never fall off
     sorted_weights: np.ndarray
     sorted_kinds: np.ndarray
     mass: tuple[float, float, float]  # IDF mass per kind, unknown terms included
@@ -319,8 +320,13 @@ class Matcher:
         positions, _ = gather(postings.offsets, query.terms)
         if not len(positions):
             return None
-        found, inverse = np.unique(postings.entries[positions], return_inverse=True)
-        retrieval = np.bincount(inverse.reshape(-1), weights=postings.impacts[positions])
+        # Group by entry with one stable sort (np.unique's inverse costs more): sums keep term order.
+        entries = postings.entries[positions]
+        order = np.argsort(entries, kind="stable")
+        entries = entries[order]
+        starts = np.flatnonzero(np.concatenate(((True,), entries[1:] != entries[:-1])))
+        found = entries[starts]
+        retrieval = np.add.reduceat(postings.impacts[positions[order]].astype(np.float64), starts)
         depth = self.weights.rerank_depth
         if len(found) > depth:
             chosen = np.argpartition(-retrieval, depth - 1)[:depth]
@@ -365,11 +371,12 @@ class Matcher:
         if not known or total <= 0.0:
             return None
         ordered = sorted(known)
+        ordered.append(_SENTINEL)
         return _Query(
             terms=np.array(known, dtype=np.int64),
             sorted_terms=np.array(ordered, dtype=np.int64),
-            sorted_weights=np.array([idf[term] for term in ordered]),
-            sorted_kinds=np.array([kinds[term] for term in ordered], dtype=np.int64),
+            sorted_weights=np.array([idf[term] for term in ordered[:-1]]),
+            sorted_kinds=np.array([kinds[term] for term in ordered[:-1]], dtype=np.int64),
             mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
             known_share=weight_sum / total,
             ceiling=total * (self.weights.k1 + 1.0),
@@ -436,9 +443,8 @@ class Matcher:
     @staticmethod
     def _lookup(query: _Query, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which of `terms` the query uses (a mask), with the IDF and kind of each one it uses."""
-        sorted_terms = query.sorted_terms
+        sorted_terms = query.sorted_terms  # ends with a sentinel no term id reaches
         positions = np.searchsorted(sorted_terms, terms)
-        positions[positions == len(sorted_terms)] = 0
         hit = sorted_terms[positions] == terms
         positions = positions[hit]
         return hit, query.sorted_weights[positions], query.sorted_kinds[positions]
