@@ -89,7 +89,7 @@ _PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
 _CHUNK = 20_000
 _WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
 _GROUP_SHIFT = 43
-_SENTINEL = np.iinfo(np.int64).max
+_SENTINEL = np.iinfo(np.int32).max  # above every term id
 
 
 @dataclass(frozen=True)
@@ -374,7 +374,7 @@ class Matcher:
         ordered.append(_SENTINEL)
         return _Query(
             terms=np.array(known, dtype=np.int64),
-            sorted_terms=np.array(ordered, dtype=np.int64),
+            sorted_terms=np.array(ordered, dtype=np.int32),  # the dtype of stored terms: no casts
             sorted_weights=np.array([idf[term] for term in ordered[:-1]]),
             sorted_kinds=np.array([kinds[term] for term in ordered[:-1]], dtype=np.int64),
             mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
