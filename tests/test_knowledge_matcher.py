@@ -182,3 +182,33 @@ def test_scores_are_probabilities_with_room_for_none_of_them(shop: KnowledgeBase
     for message in ("退货还是退款", "怎么退货", "退钱", "优惠券"):
         match = shop.match(message, limit=10)
         assert 0.0 < sum(candidate.score for candidate in match.candidates) <= 1.0001
+
+
+@pytest.mark.parametrize(
+    "block",
+    ["怎么退货", "我想退货退款多久到账", "abc客服123def", "iphone15怎么退", "a1b2c3", "乐分期宝乐分期", "退", "12345"],
+)
+def test_fast_cut_gives_jiebas_tokens(block: str) -> None:
+    """Segmentation skips jieba's generators but must cut exactly as jieba does without HMM."""
+    kb = KnowledgeBase.from_entries([entry("k", "乐分期宝", keywords=["乐分期宝", "abc客服"])])
+    segmenter = kb._matcher._segmenter
+    assert segmenter._cut(block) == list(segmenter._tokenizer.cut(block, HMM=False))
+
+
+def test_empty_and_latin_only_knowledge_bases() -> None:
+    """No entries, or entries without a single CJK character, still build and match."""
+    assert KnowledgeBase.from_entries([]).match("怎么退货").tier is Tier.NONE
+    english = KnowledgeBase.from_entries([entry("refund", "How do I get a refund?", answer="Tap Refund.")])
+    assert english.match("refund please").best.entry.id == "refund"
+    assert english.match("退货").tier is Tier.NONE
+
+
+def test_many_entries_build_in_chunks_and_match_the_right_one() -> None:
+    """More entries than one build chunk: ids, postings and phrasings stay aligned across chunks."""
+    entries = [
+        entry(f"item-{number}", f"商品{number}号怎么退货", keywords=[f"型号{number}x"], answer=f"第{number}号的答案。")
+        for number in range(6_000)
+    ]
+    kb = KnowledgeBase.from_entries(entries)
+    for number in (0, 2_999, 5_999):
+        assert kb.match(f"型号{number}x怎么退货").best.entry.id == f"item-{number}"
