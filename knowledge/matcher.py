@@ -99,6 +99,7 @@ class _Query:
     sorted_weights: np.ndarray
     sorted_kinds: np.ndarray
     mass: tuple[float, float, float]  # IDF mass per kind, unknown terms included
+    divisors: np.ndarray  # the same, infinite where 0
     known_share: float
     ceiling: float
     compact: str
@@ -270,6 +271,8 @@ class Matcher:
         self._phrasing_mass = self._phrasing_mass.reshape(phrasings, 3)
         total = self._phrasing_mass[:, 0] + self._phrasing_mass[:, 1] + self._phrasing_mass[:, 2]
         self._phrasing_total = np.where(total == 0.0, 1.0, total)
+        ngrams = self._phrasing_mass[:, 1:]
+        self._phrasing_divisors = np.where(ngrams > 0.0, ngrams, np.inf)
         # Phrasing texts and keyword lists as one string each with offsets: no string object per phrasing.
         self._texts, self._text_offsets = texts.join(), texts.offsets
         self._keywords, self._keyword_offsets = keywords.join(), keywords.offsets
@@ -378,6 +381,7 @@ class Matcher:
             sorted_weights=np.array([idf[term] for term in ordered[:-1]]),
             sorted_kinds=np.array([kinds[term] for term in ordered[:-1]], dtype=np.int64),
             mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
+            divisors=np.array([value if value > 0.0 else math.inf for value in mass]),
             known_share=weight_sum / total,
             ceiling=total * (self.weights.k1 + 1.0),
             compact=clean.replace(" ", ""),
@@ -402,17 +406,14 @@ class Matcher:
         answer = cube[:, 0, :].sum(axis=1)
         covered = cube[:, 1:, :]
         matched = covered.sum(axis=2)
-        phrasing = first[:, None] + np.arange(slots - 1)
-        present = phrasing < (first + per_entry)[:, None]
-        phrasing_total = self._phrasing_total[np.where(present, phrasing, 0)]
+        phrasing_total = self._phrasing_total.take(first[:, None] + np.arange(slots - 1), mode="clip")
         # The best phrasing explains the query and is explained by it: a product of both coverages. argmax
-        # takes the first of equals, as a strict > loop does; -1 rules out slots beyond an entry's phrasings.
-        fit = np.where(present, (matched / query_total) * (matched / phrasing_total), -1.0)
-        best_slot = fit.argmax(axis=1)
+        # takes the first of equals, as a strict > loop does. Slots beyond an entry's phrasings own no term,
+        # so their fit is 0 and they never beat the entry's first phrasing.
+        best_slot = ((matched / query_total) * (matched / phrasing_total)).argmax(axis=1)
         rank = np.arange(candidates)
         chosen_covered = covered[rank, best_slot]
         chosen_phrasings = first + best_slot
-        phrasing_mass = self._phrasing_mass[chosen_phrasings]
         compact = query.compact
         texts, text_offsets = self._texts, self._text_offsets
         keywords, keyword_offsets = self._keywords, self._keyword_offsets
@@ -433,9 +434,10 @@ class Matcher:
         rows = np.empty((candidates, len(FEATURES)))
         rows[:, 0] = scores / best
         rows[:, 1] = scores / query.ceiling
-        # Shares of the query's mass per kind (columns 2-4), then of the chosen phrasing's (5-6).
-        rows[:, 2:5] = chosen_covered / np.where(np.array(query_mass) > 0.0, query_mass, np.inf)
-        rows[:, 5:7] = chosen_covered[:, 1:] / np.where(phrasing_mass[:, 1:] > 0.0, phrasing_mass[:, 1:], np.inf)
+        # Shares of the query's mass per kind (columns 2-4), then of the chosen phrasing's (5-6); a kind
+        # with no mass has share 0, hence the infinite divisors.
+        rows[:, 2:5] = chosen_covered / query.divisors
+        rows[:, 5:7] = chosen_covered[:, 1:] / self._phrasing_divisors[chosen_phrasings]
         rows[:, 7] = answer / query_total
         rows[:, 8:] = strings
         return rows
