@@ -34,6 +34,7 @@ from crm_store import Contact, Customer  # noqa: E402
 from crm_store.models import Ticket  # noqa: E402
 from desk.config import Settings  # noqa: E402
 from desk.startup import build_desk  # noqa: E402
+from handlers.polling import ConfirmingPoller  # noqa: E402
 from tests.bot_harness import settings_for  # noqa: E402
 from tests.fake_bot_api import FakeBotApiProcess  # noqa: E402
 
@@ -83,7 +84,9 @@ async def run(customers: int, messages: int, complainers: int, database_url: str
         application.add_handler(TypeHandler(Update, stamp_out), group=1)
         await application.initialize()
         await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
+        # The production poller (confirms updates only once handled), not PTB's Updater.
+        poller = ConfirmingPoller(application, timeout=1)
+        await poller.start()
 
         complain_at = min(5, messages - 1)
         topics: dict[int, int] = {}
@@ -115,7 +118,7 @@ async def run(customers: int, messages: int, complainers: int, database_url: str
         copies = await asyncio.to_thread(fake.call, "sent", "copyMessage")
         relayed_to_customers = sum(c.params["chat_id"] > 0 for c in copies)
 
-        await application.updater.stop()
+        await poller.stop()
         await application.stop()
         await application.shutdown()
         checks = _checks(desk.store, sent, customers, messages, complainers)

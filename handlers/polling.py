@@ -19,9 +19,9 @@ from telegram.ext import Application
 from handlers.ordering import PerChatOrderedProcessor
 
 log = logging.getLogger(__name__)
-# While this many updates are still being handled, wait for one to finish before asking for more:
-# Telegram sends unconfirmed updates again with every call, and parsing them twice costs CPU.
-MAX_IN_FLIGHT = 64
+# Telegram sends every unconfirmed update again with each call, and parsing them twice costs CPU: with
+# more than this many still in hand, wait for the backlog to shrink before asking for more.
+LOW_WATER = 16
 ERROR_PAUSE = 2.0
 
 
@@ -74,7 +74,7 @@ class ConfirmingPoller:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            if len(self._in_flight) >= MAX_IN_FLIGHT:
+            if len(self._in_flight) > LOW_WATER:
                 await self._wait_for_progress(1.0)
                 continue
             try:
