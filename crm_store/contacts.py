@@ -99,13 +99,6 @@ def recent_contacts(session: Session, customer_id: int, limit: int = 10) -> Sequ
     return list(reversed(session.scalars(stmt).all()))
 
 
-def set_message_id(session: Session, contact_id: int, message_id: int) -> None:
-    """Remember which channel message carried an outbound contact (for relays and edits)."""
-    contact = session.get(Contact, contact_id)
-    if contact is not None:
-        contact.message_id = message_id
-
-
 def mark_undelivered(session: Session, contact_ids: Sequence[int], reason: str) -> None:
     """Record that these outbound contacts never reached the customer, and why."""
     if contact_ids:

@@ -76,11 +76,3 @@ def customer_message_for(session: Session, staff_chat_id: int, staff_message_id:
         RelayedMessage.staff_chat_id == staff_chat_id, RelayedMessage.staff_message_id == staff_message_id
     )
     return session.scalars(stmt.limit(1)).first()
-
-
-def staff_message_for(session: Session, customer_chat_id: int, customer_message_id: int) -> RelayedMessage | None:
-    stmt = select(RelayedMessage).where(
-        RelayedMessage.customer_chat_id == customer_chat_id,
-        RelayedMessage.customer_message_id == customer_message_id,
-    )
-    return session.scalars(stmt.order_by(RelayedMessage.id.desc()).limit(1)).first()

@@ -54,10 +54,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "抱歉，我暂时没有找到这个问题的答案。您可以换个说法再问一次，或点击「转人工」由工作人员为您解答。",
         "en": "Sorry, I could not find an answer to that. Try asking in other words, or talk to a person.",
     },
-    "handoff": {
-        "zh": "好的，已为您转接人工客服，工作人员会尽快在这里回复您（人工服务时间：每天 9:00–21:00）。",
-        "en": "Sure, a member of our team will reply to you here as soon as possible (daily 9:00–21:00).",
-    },
     "solved": {
         "zh": "很高兴能帮到您！还有其他问题随时问我。",
         "en": "Glad I could help! Ask me anything else at any time.",
