@@ -1,8 +1,7 @@
-"""The learning loop's records: candidate phrasings, and the questions the bot could not answer."""
+"""The learning loop's records: candidate phrasings, and the question behind a pick."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -63,28 +62,6 @@ def decide(
     candidate.status, candidate.decided_at = status, at
     candidate.decided_by_user_id, candidate.decided_by_name = user_id, name
     return candidate
-
-
-def unanswered_questions(
-    session: Session,
-    since: datetime,
-    normalise,
-    limit: int = 20,
-) -> list[tuple[str, int]]:
-    """Customers' questions the bot had no answer for, most frequent first (what to add to the KB)."""
-    stmt = (
-        select(Contact.text)
-        .where(Contact.direction == Direction.INBOUND, Contact.intent == "no_answer", Contact.at >= since)
-        .execution_options(yield_per=2000)
-    )
-    counts: Counter[str] = Counter()
-    examples: dict[str, str] = {}
-    for text in session.scalars(stmt):
-        key = normalise(text)
-        if key:
-            counts[key] += 1
-            examples.setdefault(key, text)
-    return [(examples[key], count) for key, count in counts.most_common(limit)]
 
 
 def last_question(session: Session, customer_id: int, intents: Sequence[str]) -> Contact | None:

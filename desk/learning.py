@@ -19,6 +19,8 @@ from crm_store.tickets import Who
 from desk.intents import Intent
 from knowledge.learning import LearningError, add_alternate
 from knowledge.text import normalise
+from reports.conversations import unanswered_questions
+from reports.periods import Period
 
 if TYPE_CHECKING:
     from desk.conversation import DeskContext
@@ -96,8 +98,8 @@ class DecisionFailed(Exception):
     """Accepting failed (the file could not be written); the store keeps the candidate pending."""
 
 
-def unanswered_text(session: Session, since: datetime, limit: int = 20) -> str:
-    rows = store.unanswered_questions(session, since, normalise, limit)
+def unanswered_text(session: Session, period: Period, limit: int = 20) -> str:
+    rows = unanswered_questions(session, period, limit)
     if not rows:
         return "这段时间没有机器人答不上的问题。"
     lines = ["机器人答不上的问题（最常见的在前，适合补充进知识库）："]

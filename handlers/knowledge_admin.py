@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
@@ -16,6 +15,7 @@ from handlers.context import desk_of, settings_of
 from handlers.manager import manager_chat
 from handlers.render import send_html
 from knowledge import KnowledgeBase, KnowledgeError, warm_up
+from reports.periods import parse_period
 
 log = logging.getLogger(__name__)
 MAX_PROBLEMS_SHOWN = 20
@@ -80,8 +80,8 @@ async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     args = context.args or []
     days = int(args[0].rstrip("d")) if args and args[0].rstrip("d").isdigit() else 30
     desk = desk_of(context)
-    since = desk.context.clock() - timedelta(days=days)
-    text = await desk.run(learning.unanswered_text, since)
+    period = parse_period(f"{days}d", settings_of(context).desk.zone)
+    text = await desk.run(learning.unanswered_text, period)
     await send_html(context.bot, chat_id, f"最近 {days} 天 · last {days} days\n{text}")
 
 

@@ -6,7 +6,7 @@ Reads the same config.toml as the bot (the store holds the candidates, the files
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -17,6 +17,7 @@ def run_review(args: argparse.Namespace) -> int:
     from desk import learning
     from desk.config import load_settings
     from desk.startup import build_context
+    from reports.periods import parse_period
 
     settings = load_settings(args.config)
     store = Store(settings.database.url)
@@ -29,7 +30,8 @@ def run_review(args: argparse.Namespace) -> int:
             if args.action == "list":
                 print(learning.review_text(session, context, limit=args.limit))
             elif args.action == "unanswered":
-                print(learning.unanswered_text(session, now - timedelta(days=args.days), limit=args.limit))
+                period = parse_period(f"{args.days}d", settings.desk.zone)
+                print(learning.unanswered_text(session, period, limit=args.limit))
             else:
                 if args.id is None:
                     raise SystemExit(f"usage: python -m knowledge review {args.action} ID")
