@@ -24,7 +24,7 @@ from desk.startup import build_desk
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
-from handlers.polling import ConfirmingPoller
+from handlers.polling import polling
 from knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -63,23 +63,14 @@ async def serve(application: Application, poll_timeout: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    await application.start()
-    poller = ConfirmingPoller(application, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
-    await poller.start()
-    log.info("polling Telegram")
-    stopped = asyncio.create_task(stop.wait())
-    try:
-        # Until a signal, or until polling itself fails for good (e.g. the token was revoked).
-        await asyncio.wait({stopped, poller.task}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-        await poller.stop()
-        await application.stop()
-        await poller.confirm()
-        await application.shutdown()
+    async with polling(application, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES) as poller:
+        log.info("polling Telegram")
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            # Until a signal, or until polling itself fails for good (e.g. the token was revoked).
+            await asyncio.wait({stopped, poller.task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

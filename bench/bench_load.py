@@ -34,7 +34,7 @@ from crm_store import Contact, Customer  # noqa: E402
 from crm_store.models import Ticket  # noqa: E402
 from desk.config import Settings  # noqa: E402
 from desk.startup import build_desk  # noqa: E402
-from handlers.polling import ConfirmingPoller  # noqa: E402
+from handlers.polling import polling  # noqa: E402
 from tests.bot_harness import settings_for  # noqa: E402
 from tests.fake_bot_api import FakeBotApiProcess  # noqa: E402
 
@@ -82,45 +82,37 @@ async def run(customers: int, messages: int, complainers: int, database_url: str
 
         application.add_handler(TypeHandler(Update, stamp_in), group=-1)
         application.add_handler(TypeHandler(Update, stamp_out), group=1)
-        await application.initialize()
-        await application.start()
         # The production poller (confirms updates only once handled), not PTB's Updater.
-        poller = ConfirmingPoller(application, timeout=1)
-        await poller.start()
-
-        complain_at = min(5, messages - 1)
-        topics: dict[int, int] = {}
-        staff_replies = 0
-        updates = 0
-        cpu_before, begin = time.process_time(), time.perf_counter()
-        for index in range(messages):
-            for customer in range(customers):
-                text = message_for(customer, index, complainers, complain_at)
-                await asyncio.to_thread(fake.push_text, FIRST_CUSTOMER + customer, text)
-                updates += 1
-            if index > complain_at and index % 5 == 0:
-                # Staff answer in every topic that exists by now, while customers keep writing.
-                copies = await asyncio.to_thread(fake.call, "sent", "copyMessage", chat_id=GROUP)
-                topics.update({c.params["from_chat_id"]: c.params["message_thread_id"] for c in copies})
-                for thread in topics.values():
-                    await asyncio.to_thread(
-                        fake.push_text, STAFF, f"您好，我们正在处理（第 {index} 轮）", chat_id=GROUP,
-                        message_thread_id=thread,
-                    )  # fmt: skip
-                    staff_replies += 1
+        async with polling(application, timeout=1):
+            complain_at = min(5, messages - 1)
+            topics: dict[int, int] = {}
+            staff_replies = 0
+            updates = 0
+            cpu_before, begin = time.process_time(), time.perf_counter()
+            for index in range(messages):
+                for customer in range(customers):
+                    text = message_for(customer, index, complainers, complain_at)
+                    await asyncio.to_thread(fake.push_text, FIRST_CUSTOMER + customer, text)
                     updates += 1
-            await asyncio.sleep(0)
-        while len(latencies) < updates:
-            await asyncio.sleep(0.01)
-        elapsed = time.perf_counter() - begin
-        cpu = time.process_time() - cpu_before
-        sent = await asyncio.to_thread(fake.call, "sent", "sendMessage")
-        copies = await asyncio.to_thread(fake.call, "sent", "copyMessage")
-        relayed_to_customers = sum(c.params["chat_id"] > 0 for c in copies)
-
-        await poller.stop()
-        await application.stop()
-        await application.shutdown()
+                if index > complain_at and index % 5 == 0:
+                    # Staff answer in every topic that exists by now, while customers keep writing.
+                    copies = await asyncio.to_thread(fake.call, "sent", "copyMessage", chat_id=GROUP)
+                    topics.update({c.params["from_chat_id"]: c.params["message_thread_id"] for c in copies})
+                    for thread in topics.values():
+                        await asyncio.to_thread(
+                            fake.push_text, STAFF, f"您好，我们正在处理（第 {index} 轮）", chat_id=GROUP,
+                            message_thread_id=thread,
+                        )  # fmt: skip
+                        staff_replies += 1
+                        updates += 1
+                await asyncio.sleep(0)
+            while len(latencies) < updates:
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - begin
+            cpu = time.process_time() - cpu_before
+            sent = await asyncio.to_thread(fake.call, "sent", "sendMessage")
+            copies = await asyncio.to_thread(fake.call, "sent", "copyMessage")
+            relayed_to_customers = sum(c.params["chat_id"] > 0 for c in copies)
         checks = _checks(desk.store, sent, customers, messages, complainers)
         desk.close()
     return {

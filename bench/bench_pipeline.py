@@ -31,14 +31,27 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 from bot import build_application  # noqa: E402
 from crm_store import Contact  # noqa: E402
 from desk.startup import build_desk  # noqa: E402
-from handlers.polling import ConfirmingPoller  # noqa: E402
+from handlers.polling import polling  # noqa: E402
 from tests.bot_harness import settings_for  # noqa: E402
 from tests.fake_bot_api import FakeBotApiProcess  # noqa: E402
 
 QUESTIONS = [
-    "怎么退货", "退款多久到账", "怎么开发票", "门店几点开门", "快递怎么还没到", "积分怎么用",
-    "可以货到付款吗", "保修期多久", "会员有什么好处", "how do I return an item", "你好", "谢谢",
-    "我想改一下收货地址", "发票抬头写错了", "东西坏了怎么修", "优惠券用不了",
+    "怎么退货",
+    "退款多久到账",
+    "怎么开发票",
+    "门店几点开门",
+    "快递怎么还没到",
+    "积分怎么用",
+    "可以货到付款吗",
+    "保修期多久",
+    "会员有什么好处",
+    "how do I return an item",
+    "你好",
+    "谢谢",
+    "我想改一下收货地址",
+    "发票抬头写错了",
+    "东西坏了怎么修",
+    "优惠券用不了",
 ]
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -69,26 +82,18 @@ async def run(messages: int, customers: int, database_url: str) -> dict[str, flo
         # Group -1 runs before the real handlers and group 1 after them, for the same update.
         application.add_handler(TypeHandler(Update, stamp_in), group=-1)
         application.add_handler(TypeHandler(Update, stamp_out), group=1)
-        await application.initialize()
-        await application.start()
         # The production poller (confirms updates only once handled), not PTB's Updater.
-        poller = ConfirmingPoller(application, timeout=1)
-        await poller.start()
-
-        rng = random.Random(7)
-        cpu_before = time.process_time()
-        begin = time.perf_counter()
-        for _ in range(messages):
-            fake.push_text(10_000 + rng.randrange(customers), rng.choice(QUESTIONS))
-        while len(latencies) < messages:
-            await asyncio.sleep(0.01)
-        sent = await asyncio.to_thread(fake.count, "sendMessage")
-        elapsed = time.perf_counter() - begin
-        cpu = time.process_time() - cpu_before
-
-        await poller.stop()
-        await application.stop()
-        await application.shutdown()
+        async with polling(application, timeout=1):
+            rng = random.Random(7)
+            cpu_before = time.process_time()
+            begin = time.perf_counter()
+            for _ in range(messages):
+                fake.push_text(10_000 + rng.randrange(customers), rng.choice(QUESTIONS))
+            while len(latencies) < messages:
+                await asyncio.sleep(0.01)
+            sent = await asyncio.to_thread(fake.count, "sendMessage")
+            elapsed = time.perf_counter() - begin
+            cpu = time.process_time() - cpu_before
         with desk.store.transaction() as session:
             inbound = session.scalar(sa.select(sa.func.count()).where(Contact.direction == "in"))
             distinct = session.scalar(sa.select(sa.func.count(sa.distinct(Contact.update_id))))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
@@ -112,3 +113,25 @@ class ConfirmingPoller:
         if isinstance(update, Update):
             self._in_flight.discard(update.update_id)
             self._progress.set()
+
+
+@contextlib.asynccontextmanager
+async def polling(
+    application: Application, *, timeout: int, allowed_updates: list[str] | None = None
+) -> AsyncIterator[ConfirmingPoller]:
+    """The Application started and polled; on exit the updates in hand are finished, then confirmed."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    poller = ConfirmingPoller(application, timeout=timeout, allowed_updates=allowed_updates)
+    await poller.start()
+    try:
+        yield poller
+    finally:
+        try:
+            await poller.stop()
+        finally:
+            await application.stop()
+            await poller.confirm()
+            await application.shutdown()

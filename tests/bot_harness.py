@@ -18,7 +18,7 @@ from bot import build_application
 from desk.config import Settings, load_settings
 from desk.service import Desk
 from desk.startup import build_desk
-from handlers.polling import ConfirmingPoller
+from handlers.polling import polling
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,19 +50,10 @@ async def running_bot(database_url: str, **sections: dict[str, Any]) -> AsyncIte
         # Off the event loop: start-up may talk to a server this loop serves (a proxy in outage tests).
         desk = await asyncio.to_thread(build_desk, settings)
         application = build_application(settings, desk)
-        await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
-        await application.start()
-        poller = ConfirmingPoller(application, timeout=1, allowed_updates=Update.ALL_TYPES)
-        await poller.start()
         try:
-            yield RunningBot(fake, application, desk, settings)
+            async with polling(application, timeout=1, allowed_updates=Update.ALL_TYPES):
+                yield RunningBot(fake, application, desk, settings)
         finally:
-            await poller.stop()
-            await application.stop()
-            await poller.confirm()
-            await application.shutdown()
             desk.close()
 
 
