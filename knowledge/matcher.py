@@ -37,6 +37,7 @@ from knowledge.index import (
     strongest,
 )
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
+from knowledge.synonyms import SYNONYM_GROUPS
 from knowledge.text import Analysed, Segmenter, normalise
 
 FEATURES = (
@@ -149,6 +150,9 @@ class Matcher:
             for token in analysed.words:
                 word_groups.append(group)
                 word_terms.append(word(token))
+                if (group_name := SYNONYM_GROUPS.get(token)) is not None:
+                    word_groups.append(group)
+                    word_terms.append(word(group_name))
             if analysed.cjk_runs:
                 # NUL ends every run: no bigram spans two runs or two texts.
                 joined = "\0".join(analysed.cjk_runs) + "\0"
@@ -360,7 +364,7 @@ class Matcher:
         weight_sum = 0.0
         keys = ngram_keys(analysed.cjk_runs)
         found = vocabulary.find_ngrams(np.array(keys, dtype=np.int64)).tolist() if keys else []
-        terms = [(WORD, words.get(token, -1)) for token in dict.fromkeys(analysed.words)]
+        terms = [(WORD, words.get(token, -1)) for token in dict.fromkeys(_with_synonyms(analysed.words))]
         terms.extend((ngram_kind(key), number) for key, number in zip(keys, found, strict=True))
         for kind, number in terms:
             if number < 0:
@@ -459,6 +463,16 @@ class Matcher:
         if top >= self.thresholds.suggest:
             return Tier.SUGGEST
         return Tier.NONE
+
+
+def _with_synonyms(words: Sequence[str]) -> list[str]:
+    """The words, each followed by its synonym group's name when it has one."""
+    found = []
+    for word in words:
+        found.append(word)
+        if (group_name := SYNONYM_GROUPS.get(word)) is not None:
+            found.append(group_name)
+    return found
 
 
 def _np(values: array, dtype: type) -> np.ndarray:

@@ -212,3 +212,27 @@ def test_many_entries_build_in_chunks_and_match_the_right_one() -> None:
     kb = KnowledgeBase.from_entries(entries)
     for number in (0, 2_999, 5_999):
         assert kb.match(f"型号{number}x怎么退货").best.entry.id == f"item-{number}"
+
+
+def test_everyday_synonyms_meet_across_words_that_share_no_character() -> None:
+    # 变更 and 修改 share no character: only the synonym group tells the two entries apart.
+    kb = KnowledgeBase.from_entries(
+        [
+            entry("plan-change", "修改套餐", answer="在设置页修改。"),
+            entry("plan-cancel", "取消套餐", answer="联系客服。"),
+        ]
+    )
+    match = kb.match("我要变更套餐")
+    assert match.candidates[0].entry.id == "plan-change"
+    assert match.candidates[0].score > match.candidates[1].score
+
+
+def test_a_synonym_counts_less_than_the_word_itself() -> None:
+    kb = KnowledgeBase.from_entries(
+        [
+            entry("edit", "修改收货地址", answer="在订单页修改。"),
+            entry("change", "变更收货地址", answer="在订单页变更。"),
+        ]
+    )
+    assert kb.match("变更收货地址").candidates[0].entry.id == "change"
+    assert kb.match("修改收货地址").candidates[0].entry.id == "edit"
