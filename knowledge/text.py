@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import re
 import threading
 import unicodedata
+from collections import ChainMap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,10 +26,9 @@ _WIDTH_AND_FOLD_TABLE = {**{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F
 _DIGIT_GROUPING = re.compile(r"(?<=\d)[,，](?=\d{3})")
 # Everything that is not a letter, a digit or a CJK ideograph separates words: punctuation, emoji, spaces.
 _SEPARATORS = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_LATIN_WORD = re.compile(r"^[0-9a-z]+$")
 # A normalised piece jieba cuts as one block (its own block pattern, on the characters normalise keeps).
 _JIEBA_BLOCK = re.compile(r"[\u4e00-\u9fd5a-z0-9]+")
+_JIEBA_BLOCK_SPLIT = re.compile(r"([\u4e00-\u9fd5a-z0-9]+)")
 _ALPHANUMERIC = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -69,22 +70,70 @@ class Analysed:
 
 
 class Segmenter:
-    """jieba segmentation with a private dictionary, so the product's words never leak into global jieba."""
+    """jieba segmentation with a private dictionary, so the product's words never leak into global jieba.
+
+    jieba's dictionary (about 500,000 words and prefixes) is loaded once and shared, read-only, by every
+    segmenter derived from it; each one adds only its own words in a small overlay. Copying the whole
+    dictionary per knowledge base would cost tens of megabytes and most of a second.
+    """
 
     def __init__(self, tokenizer: jieba.Tokenizer) -> None:
-        self._tokenizer = tokenizer
+        if not tokenizer.initialized:
+            tokenizer.initialize()
+        # word → frequency, 0 for a mere prefix of a longer word (jieba's FREQ); never written to.
+        self._base: dict[str, int] = tokenizer.FREQ
+        # The same for the words this segmenter adds: only words the base lacks or holds as a prefix.
+        self._words: dict[str, int] = {}
+        self._total: int = tokenizer.total
+        self._log_total = math.log(self._total)
+        # log of each distinct frequency, computed once: the dynamic programme looks them up.
+        self._logs: dict[int, float] = {count: math.log(count) for count in set(self._base.values()) if count}
 
     def with_words(self, words: Iterable[str]) -> Segmenter:
         """A segmenter that also knows `words`; shares this one's dictionary when nothing is new."""
         new_words = {normalise(word).replace(" ", "") for word in words} - {""}
-        new_words = {word for word in new_words if not self._tokenizer.FREQ.get(word)}
+        new_words = {word for word in new_words if not self._count(word)}
         if not new_words:
             return self
-        tokenizer = _copy_tokenizer(self._tokenizer)
+        segmenter = copy.copy(self)
+        segmenter._words = dict(self._words)
+        segmenter._logs = dict(self._logs)
         for word in sorted(new_words):
             # A high frequency makes jieba keep the knowledge base's terms whole.
-            tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 1000))
-        return Segmenter(tokenizer)
+            segmenter._add_word(word, max(segmenter._suggest_freq(word), 1000))
+        return segmenter
+
+    def _count(self, word: str, default: int | None = None) -> int | None:
+        """`word`'s frequency as jieba's FREQ.get would give it: the overlay first, then the base."""
+        count = self._words.get(word)
+        return self._base.get(word, default) if count is None else count
+
+    def _suggest_freq(self, word: str) -> int:
+        """jieba's `suggest_freq(word)`: a frequency high enough to keep `word` whole, without adding it."""
+        total = float(self._total)
+        freq = 1.0
+        for token in self._tokens(word):
+            freq *= self._count(token, 1) / total
+        return max(int(freq * self._total) + 1, self._count(word, 1))
+
+    def _add_word(self, word: str, freq: int) -> None:
+        """jieba's `add_word(word, freq)`, written to the overlay only; the segmenter is not shared yet."""
+        self._words[word] = freq
+        self._total += freq
+        self._log_total = math.log(self._total)
+        self._logs.setdefault(freq, math.log(freq))
+        for stop in range(1, len(word)):
+            if self._count(word[:stop]) is None:
+                self._words[word[:stop]] = 0
+
+    @property
+    def _tokenizer(self) -> jieba.Tokenizer:
+        """jieba itself over this segmenter's dictionary (overlay first, base unchanged), to check `_cut`."""
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ = ChainMap(self._words, self._base)
+        tokenizer.total = self._total
+        tokenizer.initialized = True
+        return tokenizer
 
     def analyse(self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> Analysed:
         """Normalise, segment and drop stop words; pure once the dictionary is loaded."""
@@ -122,62 +171,82 @@ class Segmenter:
         words: list[str] = []
         runs: list[str] = []
         run: list[str] = []
-        tokens = self._cut(piece) if _JIEBA_BLOCK.fullmatch(piece) else self._tokenizer.cut(piece, HMM=False)
-        for token in tokens:
-            if not token or token in STOP_WORDS:
+        for token in self._tokens(piece):
+            if token in STOP_WORDS:
                 if run:
                     runs.append("".join(run))
                     run = []
                 continue
-            if _LATIN_WORD.match(token):
+            # Normalised text is ASCII letters and digits or CJK ideographs: an ASCII token is a Latin word,
+            # and a token opening with an ideograph belongs to a CJK run.
+            if token.isascii():
                 words.append(stem_english(token))
                 if run:
                     runs.append("".join(run))
                     run = []
             else:
                 words.append(token)
-                if _CJK.match(token):
+                if not token[0].isascii():
                     run.append(token)
         if run:
             runs.append("".join(run))
         return tuple(words), tuple(runs)
+
+    def _tokens(self, piece: str) -> list[str]:
+        """jieba's `cut(piece, HMM=False)` for a normalised piece without spaces.
+
+        jieba cuts runs of its block characters with the dynamic programme and yields any other character
+        alone; after `normalise` the only others are the rarer CJK ideographs it does not treat as Chinese.
+        """
+        if _JIEBA_BLOCK.fullmatch(piece):
+            return self._cut(piece)
+        tokens: list[str] = []
+        # split keeps the blocks at odd positions, the text between them at even ones.
+        for position, part in enumerate(_JIEBA_BLOCK_SPLIT.split(piece)):
+            if position % 2:
+                tokens.extend(self._cut(part))
+            else:
+                tokens.extend(part)
+        return tokens
 
     def _cut(self, block: str) -> list[str]:
         """jieba's `cut(block, HMM=False)` for one block, token for token, without its generators.
 
         The same dynamic programme over the same dictionary: for each start, the dictionary words beginning
         there score log(frequency / total) plus the best score after them; ties go to the longer word, and
-        single letters or digits in a row are glued back together. Segmenting is most of a build's time.
+        single letters or digits in a row are glued back together. Segmenting is most of a build's time and
+        a tenth of a query's, hence one dictionary lookup per fragment and logarithms looked up, not computed.
         """
-        tokenizer = self._tokenizer
-        if not tokenizer.initialized:
-            tokenizer.initialize()
-        freq = tokenizer.FREQ
-        log = math.log
-        log_total = log(tokenizer.total)
+        base, words, logs = self._base.get, self._words.get, self._logs
+        log_total = self._log_total
         length = len(block)
         score = [0.0] * (length + 1)
-        end = list(range(length + 1))
+        ends = [0] * length  # where the best first word from each start ends (exclusive)
         for start in range(length - 1, -1, -1):
-            best_score, best_end = None, start
-            stop = start
-            fragment = block[start]
-            while stop < length and fragment in freq:
-                count = freq[fragment]
-                if count:
-                    value = log(count) - log_total + score[stop + 1]
-                    if best_score is None or value >= best_score:
-                        best_score, best_end = value, stop
-                stop += 1
-                fragment = block[start : stop + 1]
-            if best_score is None:
-                best_score = log(freq.get(block[start]) or 1) - log_total + score[start + 1]
-            score[start], end[start] = best_score, best_end
+            best, best_end = -math.inf, 0
+            for stop in range(start + 1, length + 1):
+                fragment = block[start:stop]
+                count = base(fragment)
+                if not count:
+                    # The overlay holds only what the base lacks or knows as a mere prefix.
+                    count = words(fragment, count)
+                    if count is None:
+                        break  # no dictionary word goes on with this fragment
+                    if not count:
+                        continue
+                value = logs[count] - log_total + score[stop]
+                if value >= best:
+                    best, best_end = value, stop
+            if best_end:
+                score[start], ends[start] = best, best_end
+            else:
+                # No word starts here: the character alone, at frequency 1 (log 1 = 0).
+                score[start], ends[start] = -log_total + score[start + 1], start + 1
         tokens: list[str] = []
         letters = ""
         position = 0
         while position < length:
-            after = end[position] + 1
+            after = ends[position]
             word = block[position:after]
             if after - position == 1 and word in _ALPHANUMERIC:
                 letters += word
@@ -203,14 +272,6 @@ def char_ngrams(runs: Iterable[str], sizes: Iterable[int] = (1, 2)) -> list[str]
         for run in runs:
             grams.extend(run[start : start + size] for start in range(len(run) - size + 1))
     return grams
-
-
-def _copy_tokenizer(source: jieba.Tokenizer) -> jieba.Tokenizer:
-    copy = jieba.Tokenizer()
-    copy.FREQ = dict(source.FREQ)
-    copy.total = source.total
-    copy.initialized = True
-    return copy
 
 
 _base_lock = threading.Lock()
