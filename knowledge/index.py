@@ -1,4 +1,4 @@
-"""Compact inverted indexes over the knowledge base: term ids, flat impact-ordered postings, per-entry term arrays.
+"""Compact inverted indexes over the knowledge base: term ids, flat capped postings, per-entry term arrays.
 
 Every text is reduced to terms of three kinds: content words, CJK character unigrams and bigrams (n-grams
 make two phrasings meet even when jieba cuts them differently). Terms get integer ids; postings of all
@@ -114,16 +114,19 @@ def strongest(terms: np.ndarray, frequency: np.ndarray, cap: int) -> np.ndarray:
 
 
 class Postings:
-    """For each term id, the entries using it with a precomputed impact, strongest first, at most a cap of them.
+    """For each term id, the entries using it with a precomputed impact: the strongest ones, at most a cap.
 
-    Impact order lets a query read only the head of a long posting list: the entries a very common term
-    would add are the ones it contributes least to, so they are not even stored.
+    A very common term's weakest entries are the ones it contributes least to, so they are not even stored.
     """
 
     def __init__(self, term_count: int, terms: np.ndarray, entries: np.ndarray, impacts: np.ndarray) -> None:
-        # Rows arrive grouped by term, strongest first (see `strongest`).
-        self.entries = entries.astype(np.int32)
-        self.impacts = impacts.astype(np.float32)
+        # Rows arrive grouped by term, strongest first (see `strongest`). Each term's list is then stored in
+        # entry order: a query concatenates a few sorted runs, which a stable sort merges twice as fast as
+        # shuffled ones (the lists are read whole, so their order serves nothing else).
+        order = np.argsort((terms.astype(np.int64) << 32) | entries)
+        self.entries = entries[order].astype(np.int32)
+        self.impacts = impacts[order].astype(np.float32)
+        del order
         self.offsets = np.zeros(term_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(terms, minlength=term_count), out=self.offsets[1:])
 

@@ -1,6 +1,6 @@
 """Scores a customer's message against every enabled entry and decides how sure we are.
 
-Two stages. Retrieval walks impact-ordered postings of BM25F over each entry as a whole (question and
+Two stages. Retrieval sums capped postings of BM25F over each entry as a whole (question and
 alternates, keywords, category and answer, boosted in that order, each normalised by its own length).
 Re-ranking describes each of the best few candidates by a dozen features (how much of the query its best
 phrasing explains and how much of that phrasing the query explains, per term kind; how much the answer
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 from knowledge.index import (
@@ -75,7 +75,7 @@ class ScoringWeights:
     # Answers mention many things in passing: their words count for less than the title's.
     answer_boost: float = 0.5
     rerank_depth: int = 12
-    # Postings read per query term and table; impact order makes the skipped ones the weakest.
+    # Postings kept per query term: the strongest; the ones left out are the weakest.
     postings_per_term: int = 128
     # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES.
     model: tuple[float, ...] = (3.515, 2.242, -1.059, 0.304, -1.274, 2.373, -0.421, 2.299, 1.774, 2.436, 2.837, -1.856)
@@ -421,20 +421,16 @@ class Matcher:
         compact = query.compact
         texts, text_offsets = self._texts, self._text_offsets
         keywords, keyword_offsets = self._keywords, self._keyword_offsets
-        strings = []
-        for number, phrasing in zip(numbers.tolist(), chosen_phrasings.tolist(), strict=True):
-            text = texts[text_offsets[phrasing] : text_offsets[phrasing + 1]]
+        phrasings = [texts[text_offsets[chosen] : text_offsets[chosen + 1]] for chosen in chosen_phrasings.tolist()]
+        written = []
+        for number in numbers.tolist():
             listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
-            written = sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0
-            strings.append(
-                (
-                    written / max(len(compact), 1),
-                    # Compact strings are already normalised, hence processor=None on purpose.
-                    LCSseq.normalized_similarity(compact, text, processor=None) if compact and text else 0.0,
-                    fuzz.ratio(text, compact, processor=None) / 100.0,
-                    min(len(text), 30) / 30.0,
-                )
-            )
+            written.append(sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0)
+        # One rapidfuzz call for all candidates: the longest common subsequence gives both string features.
+        # Compact strings are already normalised, hence processor=None on purpose.
+        common = process.cdist((compact,), phrasings, scorer=LCSseq.similarity, processor=None, dtype=np.int32)[0]
+        lengths = np.fromiter(map(len, phrasings), dtype=np.float64, count=candidates)
+        query_length = len(compact)
         rows = np.empty((candidates, len(FEATURES)))
         rows[:, 0] = scores / best
         rows[:, 1] = scores / query.ceiling
@@ -443,7 +439,12 @@ class Matcher:
         rows[:, 2:5] = chosen_covered / query.divisors
         rows[:, 5:7] = chosen_covered[:, 1:] / self._phrasing_divisors[chosen_phrasings]
         rows[:, 7] = answer / query_total
-        rows[:, 8:] = strings
+        rows[:, 8] = written
+        rows[:, 8] /= max(query_length, 1)
+        # LCSseq's normalised similarity and fuzz.ratio, from the one LCS length (0 where a string is empty).
+        rows[:, 9] = common / np.maximum(np.maximum(lengths, query_length), 1.0)
+        rows[:, 10] = 2.0 * common / np.maximum(lengths + query_length, 1.0)
+        rows[:, 11] = np.minimum(lengths, 30.0) / 30.0
         return rows
 
     @staticmethod
