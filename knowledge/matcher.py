@@ -281,6 +281,8 @@ class Matcher:
         self._texts, self._text_offsets = texts.join(), texts.offsets
         self._keywords, self._keyword_offsets = keywords.join(), keywords.offsets
         self._idf, self._kinds = array("d", idf.tobytes()), array("b", kinds.tobytes())
+        self._phrasing_starts = array("q", self._phrasing_start.tobytes())
+        self._term_offsets = array("q", self._entry_offsets.tobytes())
 
     def match(self, text: str, limit: int = 3) -> Match:
         """Rank entries for `text` and pick a tier; pure and thread-safe."""
@@ -300,12 +302,13 @@ class Matcher:
             return []
         numbers, rows, query_row = found
         w = self.weights
-        logits = rows @ self._model
+        # A dozen values: plain Python beats numpy's per-call cost from here on.
+        logits = (rows @ self._model).tolist()
         none = w.none_bias + sum(weight * value for weight, value in zip(w.none_model, query_row, strict=True))
-        top = max(none, float(logits.max()))
-        exps = np.exp(logits - top)
-        total = math.exp(none - top) + float(exps.sum())
-        scored = list(zip(numbers.tolist(), (exps / total).tolist(), strict=True))
+        top = max(none, *logits)
+        exps = [math.exp(logit - top) for logit in logits]
+        total = math.exp(none - top) + sum(exps)
+        scored = [(number, value / total) for number, value in zip(numbers, exps, strict=True)]
         scored.sort(key=lambda item: item[1], reverse=True)
         return scored
 
@@ -315,9 +318,9 @@ class Matcher:
         if found is None:
             return None
         numbers, rows, query_row = found
-        return numbers.tolist(), rows.tolist(), query_row
+        return numbers, rows.tolist(), query_row
 
-    def _features(self, text: str) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
+    def _features(self, text: str) -> tuple[list[int], np.ndarray, list[float]] | None:
         query = self._query(text)
         if query is None:
             return None
@@ -338,9 +341,11 @@ class Matcher:
         if len(found) > depth:
             chosen = np.argpartition(-retrieval, depth - 1)[:depth]
             found, retrieval = found[chosen], retrieval[chosen]
-        order = np.lexsort((found, -retrieval))
-        numbers, scores = found[order].astype(np.int64), retrieval[order]
-        best = float(scores[0])
+        # Best first, ties by entry order, as a sort of a dozen pairs.
+        ranked = sorted(zip(found.tolist(), retrieval.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
+        numbers = [number for number, _ in ranked]
+        scores = np.array([score for _, score in ranked])
+        best = ranked[0][1]
         rows = self._candidate_features(query, numbers, scores, best)
         query_row = [
             query.known_share,
@@ -379,11 +384,12 @@ class Matcher:
             return None
         ordered = sorted(known)
         ordered.append(_SENTINEL)
+        sorted_terms = np.array(ordered, dtype=np.int32)  # the dtype of stored terms: no casts
         return _Query(
             terms=np.array(known, dtype=np.int64),
-            sorted_terms=np.array(ordered, dtype=np.int32),  # the dtype of stored terms: no casts
-            sorted_weights=np.array([idf[term] for term in ordered[:-1]]),
-            sorted_kinds=np.array([kinds[term] for term in ordered[:-1]], dtype=np.int64),
+            sorted_terms=sorted_terms,
+            sorted_weights=vocabulary.idf[sorted_terms[:-1]],
+            sorted_kinds=vocabulary.kinds[sorted_terms[:-1]],
             mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
             divisors=np.array([value if value > 0.0 else math.inf for value in mass]),
             known_share=weight_sum / total,
@@ -392,60 +398,68 @@ class Matcher:
             word_count=len(analysed.words),
         )
 
-    def _candidate_features(self, query: _Query, numbers: np.ndarray, scores: np.ndarray, best: float) -> np.ndarray:
+    def _candidate_features(self, query: _Query, numbers: list[int], scores: np.ndarray, best: float) -> np.ndarray:
         """One row of FEATURES per candidate, computed for all candidates at once."""
         candidates = len(numbers)
         query_mass = query.mass
         query_total = query_mass[0] + query_mass[1] + query_mass[2]
         # Which of the query's terms each candidate's answer and phrasings contain, by binary search in the
         # sorted query; sums land in a (candidate, slot, kind) cube, slot 0 being the answer.
-        first = self._phrasing_start[numbers]
-        per_entry = self._phrasing_start[numbers + 1] - first
-        slots = int(per_entry.max()) + 1
-        positions, lengths = gather(self._entry_offsets, numbers)
-        owner = np.repeat(np.arange(0, candidates * slots, slots), lengths) + self._entry_slots[positions]
-        hit, weight, kind = self._lookup(query, self._entry_terms[positions])
+        starts, offsets = self._phrasing_starts, self._term_offsets  # Python arrays: cheap scalar reads
+        first_list = [starts[number] for number in numbers]
+        slots = max(starts[number + 1] - begin for number, begin in zip(numbers, first_list, strict=True)) + 1
+        bounds = [(offsets[number], offsets[number + 1]) for number in numbers]
+        entry_terms, entry_slots = self._entry_terms, self._entry_slots
+        terms = np.concatenate([entry_terms[start:stop] for start, stop in bounds])
+        owner = np.repeat(np.arange(0, candidates * slots, slots), [stop - start for start, stop in bounds])
+        owner += np.concatenate([entry_slots[start:stop] for start, stop in bounds])
+        hit, weight, kind = self._lookup(query, terms)
         cube = np.bincount(owner[hit] * 3 + kind, weights=weight, minlength=3 * slots * candidates)
         cube = cube.reshape(candidates, slots, 3)
-        answer = cube[:, 0, :].sum(axis=1)
         covered = cube[:, 1:, :]
         matched = covered.sum(axis=2)
+        first = np.array(first_list)
         phrasing_total = self._phrasing_total.take(first[:, None] + np.arange(slots - 1), mode="clip")
         # The best phrasing explains the query and is explained by it: a product of both coverages. argmax
         # takes the first of equals, as a strict > loop does. Slots beyond an entry's phrasings own no term,
         # so their fit is 0 and they never beat the entry's first phrasing.
         best_slot = ((matched / query_total) * (matched / phrasing_total)).argmax(axis=1)
-        rank = np.arange(candidates)
-        chosen_covered = covered[rank, best_slot]
+        chosen_covered = covered[np.arange(candidates), best_slot]
         chosen_phrasings = first + best_slot
-        compact = query.compact
-        texts, text_offsets = self._texts, self._text_offsets
-        keywords, keyword_offsets = self._keywords, self._keyword_offsets
-        phrasings = [texts[text_offsets[chosen] : text_offsets[chosen + 1]] for chosen in chosen_phrasings.tolist()]
-        written = []
-        for number in numbers.tolist():
-            listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
-            written.append(sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0)
-        # One rapidfuzz call for all candidates: the longest common subsequence gives both string features.
-        # Compact strings are already normalised, hence processor=None on purpose.
-        common = process.cdist((compact,), phrasings, scorer=LCSseq.similarity, processor=None, dtype=np.int32)[0]
-        lengths = np.fromiter(map(len, phrasings), dtype=np.float64, count=candidates)
-        query_length = len(compact)
         rows = np.empty((candidates, len(FEATURES)))
-        rows[:, 0] = scores / best
-        rows[:, 1] = scores / query.ceiling
+        rows[:, 0:2] = scores[:, None] / np.array((best, query.ceiling))
         # Shares of the query's mass per kind (columns 2-4), then of the chosen phrasing's (5-6); a kind
         # with no mass has share 0, hence the infinite divisors.
         rows[:, 2:5] = chosen_covered / query.divisors
         rows[:, 5:7] = chosen_covered[:, 1:] / self._phrasing_divisors[chosen_phrasings]
-        rows[:, 7] = answer / query_total
-        rows[:, 8] = written
-        rows[:, 8] /= max(query_length, 1)
-        # LCSseq's normalised similarity and fuzz.ratio, from the one LCS length (0 where a string is empty).
-        rows[:, 9] = common / np.maximum(np.maximum(lengths, query_length), 1.0)
-        rows[:, 10] = 2.0 * common / np.maximum(lengths + query_length, 1.0)
-        rows[:, 11] = np.minimum(lengths, 30.0) / 30.0
+        rows[:, 7] = cube[:, 0, :].sum(axis=1) / query_total
+        rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
         return rows
+
+    def _string_features(self, compact: str, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
+        """Keywords written out, LCS and ratio with the chosen phrasing, and that phrasing's length."""
+        texts, text_offsets = self._texts, self._text_offsets
+        keywords, keyword_offsets = self._keywords, self._keyword_offsets
+        chosen = [texts[text_offsets[phrasing] : text_offsets[phrasing + 1]] for phrasing in phrasings]
+        # One rapidfuzz call for all candidates: the longest common subsequence gives both string features.
+        # Compact strings are already normalised, hence processor=None on purpose.
+        common = process.cdist((compact,), chosen, scorer=LCSseq.similarity, processor=None, dtype=np.int32)[0]
+        size = len(compact)
+        features = []
+        for number, text, shared in zip(numbers, chosen, common.tolist(), strict=True):
+            listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
+            written = sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0
+            length = len(text)
+            features.append(
+                (
+                    written / max(size, 1),
+                    # LCSseq's normalised similarity and fuzz.ratio, both from the LCS length.
+                    shared / max(length, size, 1),
+                    2.0 * shared / max(length + size, 1),
+                    min(length, 30) / 30.0,
+                )
+            )
+        return features
 
     @staticmethod
     def _lookup(query: _Query, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
