@@ -1,8 +1,9 @@
 """Matcher speed and memory on synthetic knowledge bases of 1k, 10k and 100k entries.
 
 Run: `.venv/bin/python bench/bench_matcher.py [SIZES...]`. Each size runs in a fresh process so peak
-memory (ru_maxrss) belongs to that size alone. Latencies are timed twice over the same queries: as loaded,
-then after `gc.freeze()` (what the desk does after loading), which shows what collector pauses cost.
+memory (ru_maxrss) belongs to that size alone. Latencies are timed over the same queries: as loaded, then
+after `gc.freeze()` (what the desk does after loading), which shows what collector pauses cost, then as the
+fastest of three runs of each query, which is the query's own cost without the machine's noise.
 Text is random but shaped like real FAQ text: words of 2-4 characters drawn with a Zipf-like frequency
 from a few thousand CJK characters, plus filler words.
 """
@@ -83,25 +84,32 @@ def run_one(size: int) -> None:
     answered = sum(kb.match(query).tier is Tier.ANSWER for query in queries)
     loaded = _latencies(kb, queries)
     gc.freeze()
-    frozen = _latencies(kb, queries)
+    frozen = _latencies(kb, queries, ordered=False)
+    # On a shared machine a single pass also measures the neighbours: the fastest of three runs of each
+    # query is what the query itself costs (the two lines above keep the pauses a customer may see).
+    reruns = [_latencies(kb, queries, ordered=False) for _ in range(2)]
+    best = sorted(min(times) for times in zip(frozen, *reruns, strict=True))
+    frozen.sort()
     print(
         f"{size:>7} entries  build {build_seconds:6.2f} s  peak RSS {rss_after / 1024:.0f} MB "
         f"(index ~{(rss_after - rss_before) / 1024:.0f} MB)  answered {answered / len(queries):.0%}\n"
         f"         as loaded   {_summary(loaded)}\n"
-        f"         gc.freeze() {_summary(frozen)}",
+        f"         gc.freeze() {_summary(frozen)}\n"
+        f"         best of 3   {_summary(best)}",
         flush=True,
     )
 
 
-def _latencies(kb: KnowledgeBase, queries: list[str]) -> list[float]:
-    """Milliseconds per `match`, sorted."""
+def _latencies(kb: KnowledgeBase, queries: list[str], ordered: bool = True) -> list[float]:
+    """Milliseconds per `match`, sorted unless `ordered` is False (then in query order)."""
     latencies = []
     clock = time.perf_counter_ns
     for query in queries:
         begun = clock()
         kb.match(query)
         latencies.append((clock() - begun) / 1e6)
-    latencies.sort()
+    if ordered:
+        latencies.sort()
     return latencies
 
 

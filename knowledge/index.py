@@ -49,7 +49,8 @@ class Vocabulary:
     """
 
     def __init__(self) -> None:
-        self.words: dict[str, int] = {}
+        # `words[word]` gives a new word the next id (building); `words.get(word, -1)` only looks (queries).
+        self.words: dict[str, int] = _WordIds(self)
         self.ngram_keys = np.zeros(0, dtype=np.int64)
         self.ngram_ids = np.zeros(0, dtype=np.int32)
         self._kinds = array("b")
@@ -60,12 +61,9 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self._kinds) or len(self.kinds)
 
-    def word(self, word: str) -> int:
-        found = self.words.get(word)
-        if found is None:
-            found = self.words[word] = len(self._kinds)
-            self._kinds.append(WORD)
-        return found
+    def _new_word(self) -> int:
+        self._kinds.append(WORD)
+        return len(self._kinds) - 1
 
     def add_ngrams(self, keys: np.ndarray) -> np.ndarray:
         """Ids of n-gram keys, new keys getting the next ids."""
@@ -97,6 +95,18 @@ class Vocabulary:
         self.unseen_idf = bm25_idf(0, document_count)
 
 
+class _WordIds(dict):
+    """Word → id; looking up a new word with `[]` gives it the next id. `get` never adds: queries use it."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        super().__init__()
+        self._vocabulary = vocabulary
+
+    def __missing__(self, word: str) -> int:
+        number = self[word] = self._vocabulary._new_word()
+        return number
+
+
 def strongest(terms: np.ndarray, frequency: np.ndarray, cap: int) -> np.ndarray:
     """Positions of the at most `cap` strongest rows of each term, by term then strongest first.
 
@@ -104,12 +114,24 @@ def strongest(terms: np.ndarray, frequency: np.ndarray, cap: int) -> np.ndarray:
     inside a term is the pseudo-frequency's. One int64 key (term, inverted float32 bits) and one stable
     sort; equal frequencies keep row order.
     """
-    bits = frequency.astype(np.float32).view(np.uint32).astype(np.int64)
-    order = np.argsort((terms.astype(np.int64) << 32) | (0xFFFFFFFF - bits), kind="stable")
+    # Built in place: at 100k entries this runs over millions of rows and sets the build's peak memory.
+    key = terms.astype(np.int64)
+    key <<= 32
+    inverted = frequency.astype(np.float32).view(np.uint32)
+    np.subtract(np.uint32(0xFFFFFFFF), inverted, out=inverted)
+    key |= inverted
+    del inverted
+    order = np.argsort(key, kind="stable")
+    del key
     sorted_terms = terms[order]
-    first = np.concatenate(([True], sorted_terms[1:] != sorted_terms[:-1])) if len(order) else np.zeros(0, bool)
-    starts = np.flatnonzero(first)
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
+    first = np.empty(len(order), dtype=bool)
+    first[:1] = True
+    np.not_equal(sorted_terms[1:], sorted_terms[:-1], out=first[1:])
+    del sorted_terms
+    starts = np.flatnonzero(first).astype(np.int32)
+    del first
+    rank = np.arange(len(order), dtype=np.int32)
+    rank -= np.repeat(starts, np.diff(np.append(starts, len(order))))
     return order[rank < cap]
 
 

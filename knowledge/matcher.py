@@ -18,11 +18,13 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
+from knowledge.allocator import map_large_buffers
 from knowledge.index import (
     BIGRAM,
     NGRAM_SHIFT,
@@ -121,6 +123,7 @@ class Matcher:
         thresholds: Thresholds,
         weights: ScoringWeights | None = None,
     ) -> None:
+        map_large_buffers()
         self.thresholds = thresholds
         self.weights = w = weights or ScoringWeights()
         self._segmenter = segmenter
@@ -140,19 +143,18 @@ class Matcher:
         texts, keywords = _Strings(), _Strings()
         pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         analyse = segmenter.analyse_normalised
-        word = vocabulary.word
+        word = vocabulary.words.__getitem__  # adds new words
 
         def add(number: int, field: int, slot: int, analysed: Analysed) -> None:
             group = len(group_entry)
             group_entry.append(number)
             group_field.append(field)
             group_slot.append(slot)
-            for token in analysed.words:
-                word_groups.append(group)
-                word_terms.append(word(token))
-                if (group_name := SYNONYM_GROUPS.get(token)) is not None:
-                    word_groups.append(group)
-                    word_terms.append(word(group_name))
+            tokens = analysed.words
+            if not _SYNONYMS.isdisjoint(tokens):
+                tokens = _with_synonyms(tokens)
+            word_terms.extend(map(word, tokens))
+            word_groups.extend(repeat(group, len(tokens)))
             if analysed.cjk_runs:
                 # NUL ends every run: no bigram spans two runs or two texts.
                 joined = "\0".join(analysed.cjk_runs) + "\0"
@@ -252,8 +254,10 @@ class Matcher:
         impacts = idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)
         self._postings = Postings(term_count, pair_terms, pair_entries, impacts)
         del pair_entries, pair_terms, frequency, impacts
-        self._entry_terms = np.concatenate(entry_terms).astype(np.int32)
-        self._entry_slots = np.concatenate(entry_slots).astype(np.int16)
+        self._entry_terms = np.concatenate(entry_terms, dtype=np.int32)
+        entry_terms.clear()
+        self._entry_slots = np.concatenate(entry_slots, dtype=np.int16)
+        entry_slots.clear()
         self._entry_offsets = np.zeros(count + 1, dtype=np.int64)
         np.cumsum(entry_counts, out=self._entry_offsets[1:])
         del entry_terms, entry_slots
@@ -478,6 +482,9 @@ class Matcher:
         if top >= self.thresholds.suggest:
             return Tier.SUGGEST
         return Tier.NONE
+
+
+_SYNONYMS = frozenset(SYNONYM_GROUPS)
 
 
 def _with_synonyms(words: Sequence[str]) -> list[str]:

@@ -1,0 +1,65 @@
+"""The index's building blocks: capped postings keep each term's strongest entries, word ids, shared entry data."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge import Entry
+from knowledge.index import Postings, Vocabulary, strongest
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 6), st.floats(0.0, 10.0, allow_nan=False)), max_size=60),
+    cap=st.integers(1, 5),
+)
+def test_strongest_keeps_at_most_cap_rows_per_term_and_never_drops_a_stronger_one(rows, cap) -> None:
+    terms = np.array([term for term, _ in rows], dtype=np.int32)
+    frequency = np.array([value for _, value in rows], dtype=np.float64)
+    kept = strongest(terms, frequency, cap)
+    assert len(set(kept.tolist())) == len(kept)
+    for term in set(terms.tolist()):
+        mine = np.flatnonzero(terms == term)
+        chosen = [row for row in kept.tolist() if terms[row] == term]
+        assert len(chosen) == min(cap, len(mine))
+        dropped = sorted(set(mine.tolist()) - set(chosen))
+        # Compared as stored (float32): nothing left out is stronger than something kept.
+        weakest_kept = min(np.float32(frequency[row]) for row in chosen)
+        assert all(np.float32(frequency[row]) <= weakest_kept for row in dropped)
+
+
+def test_postings_hold_each_terms_entries_in_entry_order() -> None:
+    terms = np.array([0, 0, 0, 2, 2], dtype=np.int32)
+    entries = np.array([9, 3, 5, 7, 1], dtype=np.int32)
+    impacts = np.array([0.9, 0.3, 0.5, 0.7, 0.1])
+    postings = Postings(3, terms, entries, impacts)
+    assert postings.offsets.tolist() == [0, 3, 3, 5]
+    assert postings.entries.tolist() == [3, 5, 9, 1, 7]
+    assert postings.impacts.tolist() == np.array([0.3, 0.5, 0.9, 0.1, 0.7], dtype=np.float32).tolist()
+
+
+def test_building_adds_words_and_looking_up_never_does() -> None:
+    vocabulary = Vocabulary()
+    assert vocabulary.words["退货"] == 0
+    assert vocabulary.words["退款"] == 1
+    assert vocabulary.words["退货"] == 0
+    assert vocabulary.words.get("发票", -1) == -1
+    assert len(vocabulary) == 2 and "发票" not in vocabulary.words
+
+
+def test_entries_share_their_field_names_yet_a_copy_keeps_its_own() -> None:
+    first = Entry(id="a", question="怎么退货", answer="寄回即可")
+    second = Entry(id="b", question="怎么退款", answer="原路返回")
+    assert first.model_fields_set == {"id", "question", "answer"}
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    changed = first.model_copy(update={"alternates": ["我想退货"]})
+    assert changed.model_fields_set == {"id", "question", "answer", "alternates"}
+    assert first.model_fields_set == second.model_fields_set == {"id", "question", "answer"}
+    assert Entry(id="c", question="q", answer="a", keywords=["k"]).model_fields_set == {
+        "id",
+        "question",
+        "answer",
+        "keywords",
+    }
