@@ -15,6 +15,9 @@ from handlers.context import desk_of, settings_of
 from handlers.manager import manager_chat
 from handlers.render import send_html
 from knowledge import KnowledgeBase, KnowledgeError, warm_up
+from knowledge.advice import advise
+from knowledge.loader import entry_origins
+from knowledge.text import base_segmenter
 from reports.periods import parse_period
 
 log = logging.getLogger(__name__)
@@ -96,7 +99,7 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> str:
     """Load the knowledge files again; a broken edit keeps the old knowledge base serving."""
     settings, desk = settings_of(context), desk_of(context)
     try:
-        kb = await asyncio.to_thread(_load, settings.knowledge.paths, settings.knowledge.thresholds)
+        kb, advice = await asyncio.to_thread(_load, settings.knowledge.paths, settings.knowledge.thresholds)
     except KnowledgeError as exc:
         problems = str(exc).splitlines()
         shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])
@@ -105,10 +108,15 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> str:
         return f"⚠️ 知识库有错误，继续使用原来的版本：\n{shown}{more}"
     before = len(desk.kb.entries)
     desk.replace_knowledge(kb)
-    return f"✅ 知识库已重新加载：{len(kb.entries)} 条（原 {before} 条）。"
+    reply = f"✅ 知识库已重新加载：{len(kb.entries)} 条（原 {before} 条）。"
+    if advice:
+        more = f"\n…还有 {len(advice) - MAX_PROBLEMS_SHOWN} 条" if len(advice) > MAX_PROBLEMS_SHOWN else ""
+        reply += "\n💡 可以改进的地方（不影响使用）：\n" + "\n".join(advice[:MAX_PROBLEMS_SHOWN]) + more
+    return reply
 
 
-def _load(paths, thresholds) -> KnowledgeBase:
+def _load(paths, thresholds) -> tuple[KnowledgeBase, list[str]]:
+    """The knowledge base, and advice on entries that load but will match badly."""
     kb = KnowledgeBase.load(paths, thresholds)
     warm_up(keyword for entry in kb.entries for keyword in entry.keywords)
-    return kb
+    return kb, [str(item) for item in advise(kb.entries, base_segmenter(), entry_origins(kb.sources))]

@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from knowledge.advice import advise
 from knowledge.evaluate import CaseFileError, evaluate, read_cases
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
-from knowledge.loader import load_entries
+from knowledge.loader import entry_origins, load_entries
 from knowledge.model import KnowledgeError, Thresholds
 from knowledge.review import add_parser as add_review_parser
+from knowledge.text import base_segmenter
 
 DEFAULT_KB = Path("knowledge/kb")
 EXIT_OK, EXIT_INVALID = 0, 1
@@ -26,6 +28,12 @@ def check(args: argparse.Namespace) -> int:
     """Validate knowledge files and list every problem."""
     entries, files = load_entries(args.paths or [DEFAULT_KB])
     print(f"{len(entries)} entries OK in {len(files)} files")
+    segmenter = base_segmenter().with_words(keyword for entry in entries for keyword in entry.keywords)
+    advice = advise(entries, segmenter, entry_origins(files))
+    for item in advice:
+        print(f"advice: {item}")
+    if advice:
+        print(f"{len(advice)} piece(s) of advice: the knowledge base loads, but these will match badly")
     return EXIT_OK
 
 

@@ -84,6 +84,16 @@ def _validate_record(raw: RawFile, number: int, record: dict[str, Any]) -> tuple
         ]
 
 
+def entry_origins(files: Sequence[Path]) -> dict[str, Path]:
+    """The file each entry id comes from (the first one, as `load_entries` keeps it)."""
+    origins: dict[str, Path] = {}
+    for path in files:
+        for record in read_knowledge_file(path).records:
+            if isinstance(record.get("id"), str):
+                origins.setdefault(record["id"].strip(), path)
+    return origins
+
+
 def check_unique_ids(entries: Sequence[Entry]) -> list[Problem]:
     """Duplicate ids among entries built in code (no files to name)."""
     seen: set[str] = set()

@@ -52,6 +52,24 @@ def test_check_lists_every_problem_and_exits_1(tmp_path: Path, capsys: pytest.Ca
     assert f"{bad}: entry 'b': field 'answer': is required" in err
 
 
+def test_check_advises_on_shared_and_empty_phrasings_but_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Valid entries that will match badly are pointed out by file, entry and field; the exit code stays 0."""
+    (tmp_path / "a.yaml").write_text(TOPIC, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        "entries:\n  - {id: ship-late, question: 发货慢, alternates: ['几天能发货！', 请问一下], answer: 抱歉。}\n",
+        encoding="utf-8",
+    )
+    assert main(["check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    shared = "the same phrasing as entry 'ship-when' (alternates[0])"
+    assert f"advice: {tmp_path / 'b.yaml'}: entry 'ship-late': field 'alternates[0]': {shared}" in out
+    assert f"advice: {tmp_path / 'b.yaml'}: entry 'ship-late': field 'alternates[1]': nothing is left" in out
+    assert "2 piece(s) of advice" in out
+    assert "entry 'ship-when'" not in out.replace("as entry 'ship-when'", "")
+
+
 def test_eval_prints_metrics_and_json_last_line(
     kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

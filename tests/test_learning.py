@@ -3,6 +3,7 @@ knowledge files (comments kept), see unanswered questions, and reload; a broken 
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -92,6 +93,19 @@ async def test_a_broken_edit_keeps_the_old_knowledge_serving(tmp_path: Path, kb_
         assert len(bot.desk.kb.entries) == entries_before
         bot.fake.push_text(CUSTOMER, "怎么退货")
         await eventually(lambda: any("退货" in t for t in _texts(bot, CUSTOMER)))
+
+
+async def test_a_reload_points_out_phrasings_that_will_match_badly(tmp_path: Path, kb_copy: Path) -> None:
+    async with running_bot(f"sqlite:///{tmp_path / 'crm.sqlite3'}", **_sections(kb_copy)) as bot:
+        (kb_copy / "extra.yaml").write_text(
+            "entries:\n  - {id: return-again, question: 怎么退货？, answer: 见退货说明。}\n", encoding="utf-8"
+        )
+        bot.fake.push_text(MANAGER, "/reload")
+        [reply] = await eventually(lambda: [t for t in _texts(bot, MANAGER) if "已重新加载" in t])
+        # Files load in name order: the advice lands on the later of the two entries.
+        advice = html.unescape(reply).split("💡", 1)[1]
+        assert "returns.yaml: entry 'return-how': field 'question': the same phrasing as entry 'return-again'" in advice
+        assert bot.desk.kb.get("return-again") is not None
 
 
 async def test_staff_link_and_the_unanswered_list(tmp_path: Path, kb_copy: Path) -> None:
