@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from knowledge.advice import advise
-from knowledge.evaluate import CaseFileError, evaluate, read_cases
+from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import entry_origins, load_entries
@@ -46,9 +46,14 @@ def run_eval(args: argparse.Namespace) -> int:
         margin=defaults.margin if args.margin is None else args.margin,
     )
     kb = KnowledgeBase.load([args.kb], thresholds=thresholds)
-    report = evaluate(kb, read_cases(args.cases))
+    cases = read_cases(args.cases)
+    report = evaluate(kb, cases)
     print(f"thresholds           answer={thresholds.answer} suggest={thresholds.suggest} margin={thresholds.margin}")
     print("\n".join(report.lines()))
+    if args.misses:
+        print("most missed entries (missed/asked, then what customers got instead):")
+        for miss in most_missed(kb, cases, args.misses):
+            print(miss.line())
     if args.json:
         print(json.dumps(report.as_dict() | {"thresholds": thresholds.model_dump()}))
     return EXIT_OK
@@ -94,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser.add_argument("--kb", type=Path, required=True, help="knowledge file or directory")
     eval_parser.add_argument("--cases", type=Path, required=True, help='JSONL of {"query": ..., "expect": id|null}')
     eval_parser.add_argument("--json", action="store_true", help="also print the report as JSON on the last line")
+    eval_parser.add_argument(
+        "--misses", type=int, default=0, metavar="N", help="also list the N entries customers most often miss"
+    )
     for name in ("answer", "suggest", "margin"):
         eval_parser.add_argument(f"--{name}", type=float, help=f"override the {name} threshold")
     eval_parser.set_defaults(handler=run_eval)

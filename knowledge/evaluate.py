@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,3 +115,57 @@ def evaluate(kb: KnowledgeBase, cases: Sequence[EvalCase]) -> EvalReport:
         expected_cases=expected,
         out_of_scope_cases=out_of_scope,
     )
+
+
+@dataclass(frozen=True)
+class Miss:
+    """An entry customers did not reach first: how often, out of how many, and what they got most often."""
+
+    entry_id: str
+    question: str
+    missed: int
+    asked: int
+    instead_id: str | None
+    instead_question: str
+    instead_count: int
+
+    def line(self) -> str:
+        instead = f"→ {self.instead_id} 「{self.instead_question}」 ×{self.instead_count}" if self.instead_id else ""
+        return f"{self.missed:>5}/{self.asked:<5} {self.entry_id} 「{self.question}」 {instead}".rstrip()
+
+
+def most_missed(kb: KnowledgeBase, cases: Sequence[EvalCase], limit: int) -> list[Miss]:
+    """The entries most often not ranked first, with the entry ranked first instead most often: where an
+    alternate phrasing (or a clearer question) would help most."""
+    asked: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    instead: dict[str, Counter[str]] = {}
+    for case in cases:
+        if case.expect is None:
+            continue
+        asked[case.expect] += 1
+        match = kb.match(case.query, limit=1)
+        first = match.candidates[0].entry.id if match.candidates else None
+        if first != case.expect:
+            missed[case.expect] += 1
+            if first is not None:
+                instead.setdefault(case.expect, Counter())[first] += 1
+    misses = []
+    for entry_id, count in sorted(missed.items(), key=lambda item: (-item[1], item[0]))[:limit]:
+        entry = kb.get(entry_id)
+        other_id, other_count = (
+            (instead.get(entry_id) or Counter()).most_common(1)[0] if entry_id in instead else (None, 0)
+        )
+        other = kb.get(other_id) if other_id else None
+        misses.append(
+            Miss(
+                entry_id=entry_id,
+                question=entry.question if entry else "(not in the knowledge base)",
+                missed=count,
+                asked=asked[entry_id],
+                instead_id=other_id,
+                instead_question=other.question if other else "",
+                instead_count=other_count,
+            )
+        )
+    return misses

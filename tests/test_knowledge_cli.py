@@ -90,6 +90,26 @@ def test_eval_prints_metrics_and_json_last_line(
     assert any(line.startswith("top3") for line in out)
 
 
+def test_eval_lists_the_entries_customers_miss_and_what_they_get_instead(
+    kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Authors see where an alternate phrasing would help most: missed/asked, then the usual wrong pick."""
+    cases = tmp_path / "cases.jsonl"
+    lines = [
+        {"query": "快递到哪了", "expect": "ship-when"},  # lands on "track" instead
+        {"query": "我的快递到哪了", "expect": "ship-when"},
+        {"query": "几天能发货", "expect": "ship-when"},
+        {"query": "怎么查物流", "expect": "track"},
+        {"query": "你好", "expect": None},
+    ]
+    cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
+    assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--misses", "5", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    listing = out[out.index("most missed entries (missed/asked, then what customers got instead):") + 1 : -1]
+    assert listing == ["    2/3     ship-when 「什么时候发货？」 → track 「怎么查物流？」 ×2"]
+    assert json.loads(out[-1])["top1"] == 0.5
+
+
 def test_eval_rejects_a_malformed_cases_file(kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A broken cases file is named with its line, not a traceback."""
     cases = tmp_path / "cases.jsonl"
