@@ -1,4 +1,4 @@
-"""Command line for knowledge authors: `python -m knowledge check|eval|import|export|review`.
+"""Command line for knowledge authors: `python -m knowledge check|eval|fit|import|export|review`.
 
 Exit codes: 0 success, 1 invalid knowledge or input files, 2 wrong usage (argparse).
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from knowledge.advice import advise
 from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
+from knowledge.fit import calibrate, collect, cross_validate, fit, weights_source
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import entry_origins, load_entries
@@ -56,6 +57,26 @@ def run_eval(args: argparse.Namespace) -> int:
             print(miss.line())
     if args.json:
         print(json.dumps(report.as_dict() | {"thresholds": thresholds.model_dump()}))
+    return EXIT_OK
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Fit the re-ranking model on labelled phrasings; cross-validated by entry, printed as code to paste."""
+    entries, _ = load_entries([args.kb])
+    cases = read_cases(args.cases)
+    kb = KnowledgeBase(entries)
+    samples = collect(kb, cases)
+    reports = cross_validate(entries, cases, samples, folds=args.folds, l2=args.l2, max_wrong=args.max_wrong)
+    names = ("top1", "top3", "answered_correct", "answered_wrong", "suggested_contains", "oos_false_answer")
+    print(f"held out by entry, {args.folds} folds, l2={args.l2}, calibrated to answered_wrong <= {args.max_wrong}:")
+    for number, report in enumerate(reports, start=1):
+        values = report.as_dict()
+        print(f"  fold {number}: " + "  ".join(f"{name} {values[name]:.3f}" for name in names))
+    weights = calibrate(samples, fit(samples, args.l2), Thresholds(), args.max_wrong)
+    fitted = evaluate(KnowledgeBase(entries, weights=weights), cases).as_dict()
+    print("fitted on every case: " + "  ".join(f"{name} {fitted[name]:.3f}" for name in names))
+    print("weights for ScoringWeights (knowledge/matcher.py):")
+    print(weights_source(weights))
     return EXIT_OK
 
 
@@ -111,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     import_parser.add_argument("--out", type=Path, required=True, help="knowledge/kb/NAME.yaml")
     import_parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     import_parser.set_defaults(handler=import_file)
+
+    fit_parser = commands.add_parser("fit", help=run_fit.__doc__)
+    fit_parser.add_argument("--kb", type=Path, required=True, help="knowledge file or directory")
+    fit_parser.add_argument("--cases", type=Path, required=True, help='JSONL of {"query": ..., "expect": id|null}')
+    fit_parser.add_argument("--folds", type=int, default=2, help="cross-validation folds, split by entry")
+    fit_parser.add_argument("--l2", type=float, default=1e-3, help="L2 penalty on the weights")
+    fit_parser.add_argument(
+        "--max-wrong", type=float, default=0.045, help="answered_wrong to calibrate to at the shipped thresholds"
+    )
+    fit_parser.set_defaults(handler=run_fit)
 
     export_parser = commands.add_parser("export", help=export_file.__doc__)
     export_parser.add_argument("--kb", type=Path, default=DEFAULT_KB, help=f"file or directory (default {DEFAULT_KB})")

@@ -46,6 +46,11 @@ class KnowledgeBase:
         """The best entries for a customer's message and how sure we are (see `Tier`)."""
         return self._matcher.match(text, limit)
 
+    @property
+    def matcher(self) -> Matcher:
+        """The matcher itself, for tools that inspect its features (`knowledge.fit`)."""
+        return self._matcher
+
     def get(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
 

@@ -56,7 +56,7 @@ FEATURES = (
     "ratio",  # rapidfuzz ratio with the best phrasing
     "phrasing_length",  # short titles ("X问题") attract everything; long ones say more
 )
-QUERY_FEATURES = (
+QUERY_FEATURES = (  # the evidence for "none of them"
     "known",  # share of the query's weight made of terms the knowledge base uses
     "words",  # how many content words (capped at 10) / 10
     "top_absolute",  # best retrieval score / the most this query could score
@@ -79,7 +79,8 @@ class ScoringWeights:
     rerank_depth: int = 12
     # Postings kept per query term: the strongest; the ones left out are the weakest.
     postings_per_term: int = 128
-    # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES.
+    # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES;
+    # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
     model: tuple[float, ...] = (3.515, 2.242, -1.059, 0.304, -1.274, 2.373, -0.421, 2.299, 1.774, 2.436, 2.837, -1.856)
     none_model: tuple[float, ...] = (-0.215, -1.304, -0.816, -0.891)
     none_bias: float = 7.245
@@ -287,6 +288,11 @@ class Matcher:
         self._idf, self._kinds = array("d", idf.tobytes()), array("b", kinds.tobytes())
         self._phrasing_starts = array("q", self._phrasing_start.tobytes())
         self._term_offsets = array("q", self._entry_offsets.tobytes())
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The enabled entries, in the order the entry numbers of `features` refer to."""
+        return self._entries
 
     def match(self, text: str, limit: int = 3) -> Match:
         """Rank entries for `text` and pick a tier; pure and thread-safe."""
