@@ -108,7 +108,7 @@ def decide_from_match(match: Match, language: str) -> Decision:
         reply = _answer_reply(best.entry, language)
         return Decision(Intent.ANSWERED, (reply,), best.entry.id, best.score, Tier.ANSWER.value)
     if match.tier == Tier.SUGGEST and best is not None:
-        rows = tuple((Button(_label(c.entry.question), actions.pick(c.entry.id)),) for c in match.candidates)
+        rows = tuple((Button(_label(c.entry.question), actions.pick(c.entry.id)),) for c in match.shown())
         reply = Reply(say("suggest", language), (*rows, (_human_button(language),)))
         return Decision(Intent.SUGGESTED, (reply,), best.entry.id, best.score, Tier.SUGGEST.value)
     score = best.score if best else None

@@ -68,11 +68,7 @@ def read_cases(path: Path) -> list[EvalCase]:
 
 def shown_entry_ids(match: Match) -> list[str]:
     """What the customer sees: the answer alone, the suggestions, or nothing."""
-    if match.tier is Tier.ANSWER:
-        return [match.candidates[0].entry.id]
-    if match.tier is Tier.SUGGEST:
-        return [candidate.entry.id for candidate in match.candidates]
-    return []
+    return [candidate.entry.id for candidate in match.shown()]
 
 
 def evaluate(kb: KnowledgeBase, cases: Sequence[EvalCase]) -> EvalReport:

@@ -73,6 +73,10 @@ class Tier(StrEnum):
     NONE = "none"
 
 
+# A suggestion fewer than one customer in fifty would pick is noise on the screen, not a choice.
+SUGGESTION_FLOOR = 0.02
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An entry and how well it matches the query (0..1)."""
@@ -91,6 +95,14 @@ class Match:
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
+
+    def shown(self) -> tuple[Candidate, ...]:
+        """What the customer sees: the answer alone, the suggestions worth a button, or nothing."""
+        if self.tier is Tier.ANSWER:
+            return self.candidates[:1]
+        if self.tier is Tier.SUGGEST:
+            return self.candidates[:1] + tuple(c for c in self.candidates[1:] if c.score >= SUGGESTION_FLOOR)
+        return ()
 
 
 @dataclass(frozen=True)

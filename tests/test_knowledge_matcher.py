@@ -8,6 +8,7 @@ import jieba
 import pytest
 
 from knowledge import Entry, KnowledgeBase, Match, Thresholds, Tier, warm_up
+from knowledge.model import Candidate
 
 
 def entry(entry_id: str, question: str, alternates=(), keywords=(), category="", answer="", enabled=True) -> Entry:
@@ -236,3 +237,13 @@ def test_a_synonym_counts_less_than_the_word_itself() -> None:
     )
     assert kb.match("变更收货地址").candidates[0].entry.id == "change"
     assert kb.match("修改收货地址").candidates[0].entry.id == "edit"
+
+
+def test_customers_see_the_answer_alone_or_only_the_suggestions_worth_a_button() -> None:
+    first, second, third = (entry(f"e{n}", f"问题{n}") for n in range(3))
+    candidates = (Candidate(first, 0.5), Candidate(second, 0.3), Candidate(third, 0.01))
+    assert [c.entry.id for c in Match(Tier.SUGGEST, candidates).shown()] == ["e0", "e1"]
+    assert [c.entry.id for c in Match(Tier.ANSWER, candidates).shown()] == ["e0"]
+    assert Match(Tier.NONE, candidates).shown() == ()
+    # The best guess is always offered, however unsure.
+    assert [c.entry.id for c in Match(Tier.SUGGEST, (Candidate(first, 0.01),)).shown()] == ["e0"]
