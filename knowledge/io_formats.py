@@ -19,6 +19,10 @@ import yaml
 
 from knowledge.model import Entry, Problem
 
+# libyaml's safe loader parses a big knowledge base about ten times faster than the pure-Python one; the
+# same documents and the same errors (with line and column).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 TOPIC_SUFFIXES = (".yaml", ".yml", ".toml")
 TABLE_SUFFIXES = (".jsonl", ".csv")
 KNOWLEDGE_SUFFIXES = TOPIC_SUFFIXES + TABLE_SUFFIXES
@@ -64,7 +68,7 @@ def read_knowledge_file(path: Path) -> RawFile:
 
 def _read_yaml(text: str, raw: RawFile) -> None:
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_SafeLoader)  # a safe loader, libyaml's when present
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
