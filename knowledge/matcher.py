@@ -259,19 +259,19 @@ class Matcher:
         entry_terms.clear()
         self._entry_slots = np.concatenate(entry_slots, dtype=np.int16)
         entry_slots.clear()
-        self._entry_offsets = np.zeros(count + 1, dtype=np.int64)
-        np.cumsum(entry_counts, out=self._entry_offsets[1:])
+        entry_offsets = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(entry_counts, out=entry_offsets[1:])
         del entry_terms, entry_slots
-        self._phrasing_start = _np(phrasing_start, np.int32).astype(np.int64)
+        phrasing_starts = _np(phrasing_start, np.int32).astype(np.int64)
         # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
         phrasings = len(texts)
         self._phrasing_mass = np.zeros(3 * phrasings)
         # In blocks of entries: whole-index temporaries would set the build's peak memory.
         for first in range(0, count, _CHUNK):
             last = min(first + _CHUNK, count)
-            start, stop = self._entry_offsets[first], self._entry_offsets[last]
+            start, stop = entry_offsets[first], entry_offsets[last]
             slots = self._entry_slots[start:stop]
-            owner = np.repeat(self._phrasing_start[first:last] - 1, np.diff(self._entry_offsets[first : last + 1]))
+            owner = np.repeat(phrasing_starts[first:last] - 1, np.diff(entry_offsets[first : last + 1]))
             used = slots > 0
             terms = self._entry_terms[start:stop][used]
             self._phrasing_mass += np.bincount(
@@ -286,8 +286,10 @@ class Matcher:
         self._texts, self._text_offsets = texts.join(), texts.offsets
         self._keywords, self._keyword_offsets = keywords.join(), keywords.offsets
         self._idf, self._kinds = array("d", idf.tobytes()), array("b", kinds.tobytes())
-        self._phrasing_starts = array("q", self._phrasing_start.tobytes())
-        self._term_offsets = array("q", self._entry_offsets.tobytes())
+        # Per entry, where its phrasings and its terms start: read one number at a time per query, where
+        # Python arrays beat numpy scalars.
+        self._phrasing_starts = array("q", phrasing_starts.tobytes())
+        self._term_offsets = array("q", entry_offsets.tobytes())
 
     @property
     def entries(self) -> list[Entry]:
@@ -415,7 +417,7 @@ class Matcher:
         query_total = query_mass[0] + query_mass[1] + query_mass[2]
         # Which of the query's terms each candidate's answer and phrasings contain, by binary search in the
         # sorted query; sums land in a (candidate, slot, kind) cube, slot 0 being the answer.
-        starts, offsets = self._phrasing_starts, self._term_offsets  # Python arrays: cheap scalar reads
+        starts, offsets = self._phrasing_starts, self._term_offsets
         first_list = [starts[number] for number in numbers]
         slots = max(starts[number + 1] - begin for number, begin in zip(numbers, first_list, strict=True)) + 1
         bounds = [(offsets[number], offsets[number + 1]) for number in numbers]
