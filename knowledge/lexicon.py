@@ -3,6 +3,8 @@
 They live in code rather than data files so the package needs no package-data configuration.
 """
 
+from knowledge.traditional import SIMPLIFIED, TRADITIONAL
+
 
 def _word_set(text: str) -> frozenset[str]:
     """Tables below are written as whitespace-separated words: easy to read and extend."""
@@ -31,8 +33,10 @@ ENGLISH_STOP_WORDS = _word_set(
 
 STOP_WORDS = CHINESE_STOP_WORDS | ENGLISH_STOP_WORDS
 
-# The commonest traditional characters in customer-service text, folded to simplified so a customer
-# writing 帳戶 finds the entry written 帐户. Pairs are "traditional simplified".
+# Traditional characters folded to simplified so a customer writing 帳戶 finds the entry written 帐户: the
+# full character table (knowledge.traditional), then these hand-checked pairs for customer-service text,
+# which also settle the few characters the table leaves alone (於 → 于, 麽 → 么). Pairs are "traditional
+# simplified".
 _TRADITIONAL_SIMPLIFIED_PAIRS = """
 們们 個个 來来 時时 為为 說说 國国 會会 對对 學学 點点 這这 過过 還还 樣样 開开 關关 問问 題题 號号
 碼码 帳帐 賬账 戶户 單单 費费 際际 務务 經经 動动 電电 話话 網网 頁页 設设 計计 認认 證证 確确 錢钱
@@ -58,6 +62,6 @@ _TRADITIONAL_SIMPLIFIED_PAIRS = """
 騙骗 驚惊 鮮鲜 齡龄 啟启 壽寿 戶户 讚赞 償偿 劵券 箇个 麽么 纔才
 """
 
-TRADITIONAL_TO_SIMPLIFIED = {
+TRADITIONAL_TO_SIMPLIFIED = dict(zip(TRADITIONAL, SIMPLIFIED, strict=True)) | {
     pair[0]: pair[1] for pair in _TRADITIONAL_SIMPLIFIED_PAIRS.split() if len(pair) == 2 and pair[0] != pair[1]
 }

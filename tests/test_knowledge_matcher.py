@@ -9,6 +9,7 @@ import pytest
 
 from knowledge import Entry, KnowledgeBase, Match, Thresholds, Tier, warm_up
 from knowledge.model import Candidate
+from knowledge.text import normalise
 
 
 def entry(entry_id: str, question: str, alternates=(), keywords=(), category="", answer="", enabled=True) -> Entry:
@@ -247,3 +248,19 @@ def test_customers_see_the_answer_alone_or_only_the_suggestions_worth_a_button()
     assert Match(Tier.NONE, candidates).shown() == ()
     # The best guess is always offered, however unsure.
     assert [c.entry.id for c in Match(Tier.SUGGEST, (Candidate(first, 0.01),)).shown()] == ["e0"]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("電視螢幕壞了，保固期內能免費維修嗎？", "电视萤幕坏了 保固期内能免费维修吗"),
+        ("會員積分兌換禮品", "会员积分兑换礼品"),
+    ],
+)
+def test_traditional_characters_fold_beyond_the_common_ones(written: str, expected: str) -> None:
+    # 螢 and 兌 are outside the hand-made table: the full character table folds them.
+    assert normalise(written) == expected
+
+
+def test_characters_that_are_also_simplified_stay_as_they_are() -> None:
+    assert normalise("覆盖 藉口 著名") == "覆盖 藉口 著名"
