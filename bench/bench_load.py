@@ -22,12 +22,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
-from telegram import Update
-from telegram.ext import TypeHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+
+from timing import percentile, stamp_handling  # noqa: E402
 
 from bot import build_application  # noqa: E402
 from crm_store import Contact, Customer  # noqa: E402
@@ -48,11 +48,6 @@ FIRST_CUSTOMER = 20_000
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def message_for(customer: int, index: int, complainers: int, complain_at: int) -> str:
     if customer < complainers and index == complain_at:
         return COMPLAINT
@@ -71,17 +66,7 @@ async def run(customers: int, messages: int, complainers: int, database_url: str
         settings = settings_for(fake.base_url, fake.token, database_url, **sections)
         desk = build_desk(settings)
         application = build_application(settings, desk)
-        started: dict[int, float] = {}
-        latencies: list[float] = []
-
-        async def stamp_in(update: Update, _context: object) -> None:
-            started[update.update_id] = time.perf_counter()
-
-        async def stamp_out(update: Update, _context: object) -> None:
-            latencies.append(time.perf_counter() - started.pop(update.update_id))
-
-        application.add_handler(TypeHandler(Update, stamp_in), group=-1)
-        application.add_handler(TypeHandler(Update, stamp_out), group=1)
+        latencies = stamp_handling(application)
         # The production poller (confirms updates only once handled), not PTB's Updater.
         async with polling(application, timeout=1):
             complain_at = min(5, messages - 1)

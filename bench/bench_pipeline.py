@@ -21,12 +21,12 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from telegram import Update
-from telegram.ext import TypeHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+
+from timing import percentile, stamp_handling  # noqa: E402
 
 from bot import build_application  # noqa: E402
 from crm_store import Contact  # noqa: E402
@@ -56,11 +56,6 @@ QUESTIONS = [
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 async def run(messages: int, customers: int, database_url: str) -> dict[str, float]:
     # The fake runs in its own process, as Telegram runs on its own machines.
     with FakeBotApiProcess() as fake:
@@ -70,18 +65,7 @@ async def run(messages: int, customers: int, database_url: str) -> dict[str, flo
         )
         desk = build_desk(settings)
         application = build_application(settings, desk)
-        started: dict[int, float] = {}
-        latencies: list[float] = []
-
-        async def stamp_in(update: Update, _context: object) -> None:
-            started[update.update_id] = time.perf_counter()
-
-        async def stamp_out(update: Update, _context: object) -> None:
-            latencies.append(time.perf_counter() - started.pop(update.update_id))
-
-        # Group -1 runs before the real handlers and group 1 after them, for the same update.
-        application.add_handler(TypeHandler(Update, stamp_in), group=-1)
-        application.add_handler(TypeHandler(Update, stamp_out), group=1)
+        latencies = stamp_handling(application)
         # The production poller (confirms updates only once handled), not PTB's Updater.
         async with polling(application, timeout=1):
             rng = random.Random(7)
