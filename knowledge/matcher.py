@@ -15,32 +15,25 @@ when the query is mostly unknown words or matches weakly. It accounts for the ru
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
-from knowledge.allocator import map_large_buffers
+from knowledge.build import build_index
 from knowledge.index import (
     BIGRAM,
-    NGRAM_SHIFT,
     UNIGRAM,
     WORD,
-    Postings,
-    Vocabulary,
-    bm25f_frequencies,
     gather,
     ngram_keys,
     ngram_kind,
-    strongest,
 )
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
-from knowledge.synonyms import SYNONYM_GROUPS
-from knowledge.text import Analysed, Segmenter, normalise
+from knowledge.synonyms import with_synonyms
+from knowledge.text import Segmenter, normalise
 
 FEATURES = (
     "bm25_relative",  # retrieval score / best retrieval score of this query
@@ -86,13 +79,6 @@ class ScoringWeights:
     none_bias: float = 7.245
 
 
-# Fields of an entry, in the order of ScoringWeights' boosts.
-_PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
-# Texts turned into rows per numpy batch: large enough to amortise, small enough for memory; a chunk's
-# groups must stay below 2**(63 - _GROUP_SHIFT).
-_CHUNK = 20_000
-_WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
-_GROUP_SHIFT = 43
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
 
 
@@ -124,172 +110,12 @@ class Matcher:
         thresholds: Thresholds,
         weights: ScoringWeights | None = None,
     ) -> None:
-        map_large_buffers()
         self.thresholds = thresholds
         self.weights = w = weights or ScoringWeights()
         self._segmenter = segmenter
         self._entries = [entry for entry in entries if entry.enabled]
         self._model = np.asarray(w.model, dtype=np.float64)
-        vocabulary = self._vocabulary = Vocabulary()
-        cap = w.postings_per_term
-        # Each analysed text is a "group" (one phrasing, the keywords, the category or the answer of an entry).
-        group_entry, group_field, group_slot = array("i"), array("b"), array("h")
-        # Pass 1 in chunks of entries: Python segments and looks up words; numpy turns the CJK runs of the
-        # whole chunk into n-gram keys at once and counts (group, term) rows.
-        rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        word_groups, word_terms = array("i"), array("i")
-        run_texts: list[str] = []
-        run_groups, run_lengths = array("i"), array("i")
-        phrasing_start = array("i", [0])
-        texts, keywords = _Strings(), _Strings()
-        pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        analyse = segmenter.analyse_normalised
-        word = vocabulary.words.__getitem__  # adds new words
-
-        def add(number: int, field: int, slot: int, analysed: Analysed) -> None:
-            group = len(group_entry)
-            group_entry.append(number)
-            group_field.append(field)
-            group_slot.append(slot)
-            tokens = analysed.words
-            if not _SYNONYMS.isdisjoint(tokens):
-                tokens = _with_synonyms(tokens)
-            word_terms.extend(map(word, tokens))
-            word_groups.extend(repeat(group, len(tokens)))
-            if analysed.cjk_runs:
-                # NUL ends every run: no bigram spans two runs or two texts.
-                joined = "\0".join(analysed.cjk_runs) + "\0"
-                run_texts.append(joined)
-                run_groups.append(group)
-                run_lengths.append(len(joined))
-
-        chunk = [0]  # first group of the chunk being collected
-
-        def flush() -> None:
-            codes = np.frombuffer("".join(run_texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-            owners = np.repeat(_np(run_groups, np.int32), _np(run_lengths, np.int32))
-            used = codes != 0
-            pairs = used[:-1] & used[1:]
-            # One int64 per row: group in the chunk (high bits), then a word id above every n-gram key.
-            keys = np.concatenate(
-                (
-                    _np(word_terms, np.int32).astype(np.int64) + _WORD_KEY,
-                    codes[used],
-                    (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs],
-                )
-            )
-            groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs])) - chunk[0]
-            distinct, counts = np.unique((groups.astype(np.int64) << _GROUP_SHIFT) | keys, return_counts=True)
-            keys = distinct & ((1 << _GROUP_SHIFT) - 1)
-            terms = keys - _WORD_KEY
-            ngrams = keys < _WORD_KEY
-            terms[ngrams] = vocabulary.add_ngrams(keys[ngrams])
-            # Counts fit 16 bits: a term repeated 65,535 times in one text saturates BM25 long before.
-            counts = np.minimum(counts, 0xFFFF).astype(np.uint16)
-            group_ids = ((distinct >> _GROUP_SHIFT) + chunk[0]).astype(np.int32)
-            rows.append((group_ids, terms.astype(np.int32), counts))
-            chunk[0] = len(group_entry)
-            for buffer in (word_groups, word_terms, run_groups, run_lengths):
-                del buffer[:]
-            run_texts.clear()
-
-        repeated: dict[str, Analysed] = {}
-        for number, entry in enumerate(self._entries):
-            for slot, text in enumerate(entry.phrasings, start=1):
-                clean = normalise(text)
-                add(number, _PHRASINGS, slot, analyse(clean))
-                texts.append(clean.replace(" ", ""))
-            phrasing_start.append(len(texts))
-            # Categories repeat across entries; keywords and answers share clauses: segment each once.
-            add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
-            found = repeated.get(entry.category)
-            if found is None:
-                found = repeated[entry.category] = analyse(normalise(entry.category.replace("|", " ")), pieces)
-            add(number, _CATEGORY, -1, found)
-            add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
-            compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
-            keywords.append("\n".join(keyword for keyword in compact if keyword))
-            if len(group_entry) - chunk[0] >= _CHUNK:
-                flush()
-        flush()
-        pieces.clear()
-        repeated.clear()
-        count, term_count = len(self._entries), len(vocabulary)
-        group_entry_np, group_field_np = _np(group_entry, np.int32), _np(group_field, np.int8)
-        group_slot_np = _np(group_slot, np.int16)
-        # Pass 2: field lengths and their averages, then per chunk BM25F pseudo-frequencies, document
-        # frequencies, and only the rows that can still make a term's capped posting list.
-        group_length = np.zeros(len(group_entry_np))
-        for groups, _, counts in rows:
-            group_length += np.bincount(groups, weights=counts, minlength=len(group_length))
-        lengths = np.bincount(
-            group_entry_np.astype(np.int64) * 4 + group_field_np, weights=group_length, minlength=4 * count
-        ).reshape(count, 4)
-        del group_length
-        averages = lengths.mean(axis=0) if count else np.ones(4)
-        averages[averages == 0.0] = 1.0
-        norms = 1.0 - w.b + w.b * lengths / averages
-        boosts = np.array((w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost))
-        document_frequency = np.zeros(term_count, dtype=np.int64)
-        kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        entry_terms, entry_slots = [], []
-        entry_counts = np.zeros(count, dtype=np.int64)
-        while rows:
-            groups, terms, counts = rows.pop(0)  # each chunk freed once used
-            pair_entries, pair_terms, frequency = bm25f_frequencies(
-                group_entry_np[groups], group_field_np[groups], terms, counts, boosts, norms, term_count
-            )
-            document_frequency += np.bincount(pair_terms, minlength=term_count)
-            best = strongest(pair_terms, frequency, cap)
-            kept.append((pair_terms[best], pair_entries[best], frequency[best]))
-            features = group_slot_np[groups] >= 0
-            entry_terms.append(terms[features])
-            entry_slots.append(group_slot_np[groups[features]])
-            entry_counts += np.bincount(group_entry_np[groups[features]], minlength=count)
-        pair_terms, pair_entries, frequency = (np.concatenate(column) for column in zip(*kept, strict=True))
-        kept.clear()
-        best = strongest(pair_terms, frequency, cap)
-        pair_terms, pair_entries, frequency = pair_terms[best], pair_entries[best], frequency[best]
-        vocabulary.freeze(document_frequency, count)
-        idf, kinds = vocabulary.idf, vocabulary.kinds
-        impacts = idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)
-        self._postings = Postings(term_count, pair_terms, pair_entries, impacts)
-        del pair_entries, pair_terms, frequency, impacts
-        self._entry_terms = np.concatenate(entry_terms, dtype=np.int32)
-        entry_terms.clear()
-        self._entry_slots = np.concatenate(entry_slots, dtype=np.int16)
-        entry_slots.clear()
-        entry_offsets = np.zeros(count + 1, dtype=np.int64)
-        np.cumsum(entry_counts, out=entry_offsets[1:])
-        del entry_terms, entry_slots
-        phrasing_starts = _np(phrasing_start, np.int32).astype(np.int64)
-        # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
-        phrasings = len(texts)
-        self._phrasing_mass = np.zeros(3 * phrasings)
-        # In blocks of entries: whole-index temporaries would set the build's peak memory.
-        for first in range(0, count, _CHUNK):
-            last = min(first + _CHUNK, count)
-            start, stop = entry_offsets[first], entry_offsets[last]
-            slots = self._entry_slots[start:stop]
-            owner = np.repeat(phrasing_starts[first:last] - 1, np.diff(entry_offsets[first : last + 1]))
-            used = slots > 0
-            terms = self._entry_terms[start:stop][used]
-            self._phrasing_mass += np.bincount(
-                (owner[used] + slots[used]) * 3 + kinds[terms], weights=idf[terms], minlength=3 * phrasings
-            )
-        self._phrasing_mass = self._phrasing_mass.reshape(phrasings, 3)
-        total = self._phrasing_mass[:, 0] + self._phrasing_mass[:, 1] + self._phrasing_mass[:, 2]
-        self._phrasing_total = np.where(total == 0.0, 1.0, total)
-        ngrams = self._phrasing_mass[:, 1:]
-        self._phrasing_divisors = np.where(ngrams > 0.0, ngrams, np.inf)
-        # Phrasing texts and keyword lists as one string each with offsets: no string object per phrasing.
-        self._texts, self._text_offsets = texts.join(), texts.offsets
-        self._keywords, self._keyword_offsets = keywords.join(), keywords.offsets
-        self._idf, self._kinds = array("d", idf.tobytes()), array("b", kinds.tobytes())
-        # Per entry, where its phrasings and its terms start: read one number at a time per query, where
-        # Python arrays beat numpy scalars.
-        self._phrasing_starts = array("q", phrasing_starts.tobytes())
-        self._term_offsets = array("q", entry_offsets.tobytes())
+        self._index = build_index(self._entries, segmenter, w)
 
     @property
     def entries(self) -> list[Entry]:
@@ -336,7 +162,7 @@ class Matcher:
         query = self._query(text)
         if query is None:
             return None
-        postings = self._postings
+        postings = self._index.postings
         # Retrieval: every stored posting of the query's terms (lists are capped at build), summed per entry
         # in term order, as a dictionary walk would.
         positions, _ = gather(postings.offsets, query.terms)
@@ -372,16 +198,17 @@ class Matcher:
         analysed = self._segmenter.analyse_normalised(clean)
         if analysed.is_empty or not self._entries:
             return None
-        vocabulary = self._vocabulary
+        index = self._index
+        vocabulary = index.vocabulary
         words, unseen = vocabulary.words, vocabulary.unseen_idf
         # A query has a dozen terms: scalar lookups in Python beat numpy's per-call cost here.
-        idf, kinds = self._idf, self._kinds
+        idf, kinds = index.idf, index.kinds
         known: list[int] = []
         mass = [0.0, 0.0, 0.0]
         weight_sum = 0.0
         keys = ngram_keys(analysed.cjk_runs)
         found = vocabulary.find_ngrams(np.array(keys, dtype=np.int64)).tolist() if keys else []
-        terms = [(WORD, words.get(token, -1)) for token in dict.fromkeys(_with_synonyms(analysed.words))]
+        terms = [(WORD, words.get(token, -1)) for token in dict.fromkeys(with_synonyms(analysed.words))]
         terms.extend((ngram_kind(key), number) for key, number in zip(keys, found, strict=True))
         for kind, number in terms:
             if number < 0:
@@ -417,11 +244,12 @@ class Matcher:
         query_total = query_mass[0] + query_mass[1] + query_mass[2]
         # Which of the query's terms each candidate's answer and phrasings contain, by binary search in the
         # sorted query; sums land in a (candidate, slot, kind) cube, slot 0 being the answer.
-        starts, offsets = self._phrasing_starts, self._term_offsets
+        index = self._index
+        starts, offsets = index.phrasing_starts, index.term_offsets
         first_list = [starts[number] for number in numbers]
         slots = max(starts[number + 1] - begin for number, begin in zip(numbers, first_list, strict=True)) + 1
         bounds = [(offsets[number], offsets[number + 1]) for number in numbers]
-        entry_terms, entry_slots = self._entry_terms, self._entry_slots
+        entry_terms, entry_slots = index.entry_terms, index.entry_slots
         terms = np.concatenate([entry_terms[start:stop] for start, stop in bounds])
         owner = np.repeat(np.arange(0, candidates * slots, slots), [stop - start for start, stop in bounds])
         owner += np.concatenate([entry_slots[start:stop] for start, stop in bounds])
@@ -431,7 +259,7 @@ class Matcher:
         covered = cube[:, 1:, :]
         matched = covered.sum(axis=2)
         first = np.array(first_list)
-        phrasing_total = self._phrasing_total.take(first[:, None] + np.arange(slots - 1), mode="clip")
+        phrasing_total = index.phrasing_total.take(first[:, None] + np.arange(slots - 1), mode="clip")
         # The best phrasing explains the query and is explained by it: a product of both coverages. argmax
         # takes the first of equals, as a strict > loop does. Slots beyond an entry's phrasings own no term,
         # so their fit is 0 and they never beat the entry's first phrasing.
@@ -443,15 +271,16 @@ class Matcher:
         # Shares of the query's mass per kind (columns 2-4), then of the chosen phrasing's (5-6); a kind
         # with no mass has share 0, hence the infinite divisors.
         rows[:, 2:5] = chosen_covered / query.divisors
-        rows[:, 5:7] = chosen_covered[:, 1:] / self._phrasing_divisors[chosen_phrasings]
+        rows[:, 5:7] = chosen_covered[:, 1:] / index.phrasing_divisors[chosen_phrasings]
         rows[:, 7] = cube[:, 0, :].sum(axis=1) / query_total
         rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
         return rows
 
     def _string_features(self, compact: str, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
         """Keywords written out, LCS and ratio with the chosen phrasing, and that phrasing's length."""
-        texts, text_offsets = self._texts, self._text_offsets
-        keywords, keyword_offsets = self._keywords, self._keyword_offsets
+        index = self._index
+        texts, text_offsets = index.texts, index.text_offsets
+        keywords, keyword_offsets = index.keywords, index.keyword_offsets
         chosen = [texts[text_offsets[phrasing] : text_offsets[phrasing + 1]] for phrasing in phrasings]
         # One rapidfuzz call for all candidates: the longest common subsequence gives both string features.
         # Compact strings are already normalised, hence processor=None on purpose.
@@ -490,43 +319,3 @@ class Matcher:
         if top >= self.thresholds.suggest:
             return Tier.SUGGEST
         return Tier.NONE
-
-
-_SYNONYMS = frozenset(SYNONYM_GROUPS)
-
-
-def _with_synonyms(words: Sequence[str]) -> list[str]:
-    """The words, each followed by its synonym group's name when it has one."""
-    found = []
-    for word in words:
-        found.append(word)
-        if (group_name := SYNONYM_GROUPS.get(word)) is not None:
-            found.append(group_name)
-    return found
-
-
-def _np(values: array, dtype: type) -> np.ndarray:
-    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
-
-
-class _Strings:
-    """Many short strings kept as one: offsets in an array (read one at a time, where numpy scalars are slow),
-    text joined in blocks as it arrives so a build never holds a string object per phrasing."""
-
-    def __init__(self) -> None:
-        self.offsets = array("q", [0])
-        self._blocks: list[str] = []
-        self._pending: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def append(self, text: str) -> None:
-        self._pending.append(text)
-        self.offsets.append(self.offsets[-1] + len(text))
-        if len(self._pending) >= 4096:
-            self._blocks.append("".join(self._pending))
-            self._pending.clear()
-
-    def join(self) -> str:
-        return "".join(self._blocks) + "".join(self._pending)

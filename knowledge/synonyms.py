@@ -8,6 +8,8 @@ an exact match still counts for more than a synonym.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def _groups(text: str) -> dict[str, str]:
     """One group per line, written as words separated by spaces; the first word names the group."""
@@ -54,3 +56,14 @@ SYNONYM_GROUPS = _groups(
     快递 物流 配送 送货
     """
 )
+SYNONYM_WORDS = frozenset(SYNONYM_GROUPS)
+
+
+def with_synonyms(words: Sequence[str]) -> list[str]:
+    """The words, each followed by its synonym group's name when it has one."""
+    found = []
+    for word in words:
+        found.append(word)
+        if (group_name := SYNONYM_GROUPS.get(word)) is not None:
+            found.append(group_name)
+    return found

@@ -1,0 +1,256 @@
+"""Builds the matcher's index: every enabled entry turned into flat arrays, in two passes over chunks.
+
+Pass 1 segments each text in Python and, per chunk of entries, turns the chunk's CJK runs into n-gram keys
+and counts (text, term) rows with numpy. Pass 2 computes BM25F pseudo-frequencies per entry, keeps each
+term's strongest postings and the per-entry term arrays the re-ranker reads. Nothing per entry or per
+phrasing is kept as a Python object, so 100k entries fit in a few hundred megabytes.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from knowledge.allocator import map_large_buffers
+from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest
+from knowledge.model import Entry
+from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
+from knowledge.text import Analysed, Segmenter, normalise
+
+if TYPE_CHECKING:
+    from knowledge.matcher import ScoringWeights
+
+# Fields of an entry, in the order of ScoringWeights' boosts.
+_PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
+# Texts turned into rows per numpy batch: large enough to amortise, small enough for memory; a chunk's
+# groups must stay below 2**(63 - _GROUP_SHIFT).
+_CHUNK = 20_000
+_WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
+_GROUP_SHIFT = 43
+
+
+@dataclass(frozen=True)
+class Index:
+    """What a query reads. Per-entry and per-phrasing lists are flat, located by offsets; the offsets a query
+    reads one number at a time are Python arrays, where numpy scalars would be slow."""
+
+    vocabulary: Vocabulary
+    postings: Postings
+    entry_terms: np.ndarray  # per entry, the terms of its answer and phrasings,
+    entry_slots: np.ndarray  # and the text each comes from: 0 the answer, 1, 2 … its phrasings
+    term_offsets: array  # where each entry's terms start in those two
+    phrasing_starts: array  # each entry's first phrasing number
+    phrasing_total: np.ndarray  # per phrasing, its IDF mass (1 where it has none)
+    phrasing_divisors: np.ndarray  # per phrasing, its unigram and bigram mass (infinite where none)
+    texts: str  # the phrasings, compact, as one string
+    text_offsets: array
+    keywords: str  # per entry, its compact keywords one per line, as one string
+    keyword_offsets: array
+    idf: array  # per term
+    kinds: array
+
+
+def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeights) -> Index:
+    """The index of `entries` (all of them: the caller leaves out disabled ones)."""
+    map_large_buffers()
+    vocabulary = Vocabulary()
+    cap = w.postings_per_term
+    # Each analysed text is a "group" (one phrasing, the keywords, the category or the answer of an entry).
+    group_entry, group_field, group_slot = array("i"), array("b"), array("h")
+    # Pass 1 in chunks of entries: Python segments and looks up words; numpy turns the CJK runs of the
+    # whole chunk into n-gram keys at once and counts (group, term) rows.
+    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    word_groups, word_terms = array("i"), array("i")
+    run_texts: list[str] = []
+    run_groups, run_lengths = array("i"), array("i")
+    phrasing_start = array("i", [0])
+    texts, keywords = _Strings(), _Strings()
+    pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    analyse = segmenter.analyse_normalised
+    word = vocabulary.words.__getitem__  # adds new words
+
+    def add(number: int, field: int, slot: int, analysed: Analysed) -> None:
+        group = len(group_entry)
+        group_entry.append(number)
+        group_field.append(field)
+        group_slot.append(slot)
+        tokens = analysed.words
+        if not SYNONYM_WORDS.isdisjoint(tokens):
+            tokens = with_synonyms(tokens)
+        word_terms.extend(map(word, tokens))
+        word_groups.extend(repeat(group, len(tokens)))
+        if analysed.cjk_runs:
+            # NUL ends every run: no bigram spans two runs or two texts.
+            joined = "\0".join(analysed.cjk_runs) + "\0"
+            run_texts.append(joined)
+            run_groups.append(group)
+            run_lengths.append(len(joined))
+
+    chunk = [0]  # first group of the chunk being collected
+
+    def flush() -> None:
+        codes = np.frombuffer("".join(run_texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        owners = np.repeat(_np(run_groups, np.int32), _np(run_lengths, np.int32))
+        used = codes != 0
+        pairs = used[:-1] & used[1:]
+        # One int64 per row: group in the chunk (high bits), then a word id above every n-gram key.
+        keys = np.concatenate(
+            (
+                _np(word_terms, np.int32).astype(np.int64) + _WORD_KEY,
+                codes[used],
+                (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs],
+            )
+        )
+        groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs])) - chunk[0]
+        distinct, counts = np.unique((groups.astype(np.int64) << _GROUP_SHIFT) | keys, return_counts=True)
+        keys = distinct & ((1 << _GROUP_SHIFT) - 1)
+        terms = keys - _WORD_KEY
+        ngrams = keys < _WORD_KEY
+        terms[ngrams] = vocabulary.add_ngrams(keys[ngrams])
+        # Counts fit 16 bits: a term repeated 65,535 times in one text saturates BM25 long before.
+        counts = np.minimum(counts, 0xFFFF).astype(np.uint16)
+        group_ids = ((distinct >> _GROUP_SHIFT) + chunk[0]).astype(np.int32)
+        rows.append((group_ids, terms.astype(np.int32), counts))
+        chunk[0] = len(group_entry)
+        for buffer in (word_groups, word_terms, run_groups, run_lengths):
+            del buffer[:]
+        run_texts.clear()
+
+    repeated: dict[str, Analysed] = {}
+    for number, entry in enumerate(entries):
+        for slot, text in enumerate(entry.phrasings, start=1):
+            clean = normalise(text)
+            add(number, _PHRASINGS, slot, analyse(clean))
+            texts.append(clean.replace(" ", ""))
+        phrasing_start.append(len(texts))
+        # Categories repeat across entries; keywords and answers share clauses: segment each once.
+        add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
+        found = repeated.get(entry.category)
+        if found is None:
+            found = repeated[entry.category] = analyse(normalise(entry.category.replace("|", " ")), pieces)
+        add(number, _CATEGORY, -1, found)
+        add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
+        compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
+        keywords.append("\n".join(keyword for keyword in compact if keyword))
+        if len(group_entry) - chunk[0] >= _CHUNK:
+            flush()
+    flush()
+    pieces.clear()
+    repeated.clear()
+    count, term_count = len(entries), len(vocabulary)
+    group_entry_np, group_field_np = _np(group_entry, np.int32), _np(group_field, np.int8)
+    group_slot_np = _np(group_slot, np.int16)
+    # Pass 2: field lengths and their averages, then per chunk BM25F pseudo-frequencies, document
+    # frequencies, and only the rows that can still make a term's capped posting list.
+    group_length = np.zeros(len(group_entry_np))
+    for groups, _, counts in rows:
+        group_length += np.bincount(groups, weights=counts, minlength=len(group_length))
+    lengths = np.bincount(
+        group_entry_np.astype(np.int64) * 4 + group_field_np, weights=group_length, minlength=4 * count
+    ).reshape(count, 4)
+    del group_length
+    averages = lengths.mean(axis=0) if count else np.ones(4)
+    averages[averages == 0.0] = 1.0
+    norms = 1.0 - w.b + w.b * lengths / averages
+    boosts = np.array((w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost))
+    document_frequency = np.zeros(term_count, dtype=np.int64)
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    entry_terms, entry_slots = [], []
+    entry_counts = np.zeros(count, dtype=np.int64)
+    while rows:
+        groups, terms, counts = rows.pop(0)  # each chunk freed once used
+        pair_entries, pair_terms, frequency = bm25f_frequencies(
+            group_entry_np[groups], group_field_np[groups], terms, counts, boosts, norms, term_count
+        )
+        document_frequency += np.bincount(pair_terms, minlength=term_count)
+        best = strongest(pair_terms, frequency, cap)
+        kept.append((pair_terms[best], pair_entries[best], frequency[best]))
+        features = group_slot_np[groups] >= 0
+        entry_terms.append(terms[features])
+        entry_slots.append(group_slot_np[groups[features]])
+        entry_counts += np.bincount(group_entry_np[groups[features]], minlength=count)
+    pair_terms, pair_entries, frequency = (np.concatenate(column) for column in zip(*kept, strict=True))
+    kept.clear()
+    best = strongest(pair_terms, frequency, cap)
+    pair_terms, pair_entries, frequency = pair_terms[best], pair_entries[best], frequency[best]
+    vocabulary.freeze(document_frequency, count)
+    idf, kinds = vocabulary.idf, vocabulary.kinds
+    impacts = idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)
+    postings = Postings(term_count, pair_terms, pair_entries, impacts)
+    del pair_entries, pair_terms, frequency, impacts
+    entry_term_array = np.concatenate(entry_terms, dtype=np.int32)
+    entry_terms.clear()
+    entry_slot_array = np.concatenate(entry_slots, dtype=np.int16)
+    entry_slots.clear()
+    entry_offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(entry_counts, out=entry_offsets[1:])
+    del entry_terms, entry_slots
+    phrasing_starts = _np(phrasing_start, np.int32).astype(np.int64)
+    # Per phrasing, its IDF mass per kind: the denominators of "how much of the phrasing the query covers".
+    phrasings = len(texts)
+    phrasing_mass = np.zeros(3 * phrasings)
+    # In blocks of entries: whole-index temporaries would set the build's peak memory.
+    for first in range(0, count, _CHUNK):
+        last = min(first + _CHUNK, count)
+        start, stop = entry_offsets[first], entry_offsets[last]
+        slots = entry_slot_array[start:stop]
+        owner = np.repeat(phrasing_starts[first:last] - 1, np.diff(entry_offsets[first : last + 1]))
+        used = slots > 0
+        terms = entry_term_array[start:stop][used]
+        phrasing_mass += np.bincount(
+            (owner[used] + slots[used]) * 3 + kinds[terms], weights=idf[terms], minlength=3 * phrasings
+        )
+    phrasing_mass = phrasing_mass.reshape(phrasings, 3)
+    total = phrasing_mass[:, 0] + phrasing_mass[:, 1] + phrasing_mass[:, 2]
+    phrasing_total = np.where(total == 0.0, 1.0, total)
+    ngrams = phrasing_mass[:, 1:]
+    phrasing_divisors = np.where(ngrams > 0.0, ngrams, np.inf)
+    # Phrasing texts and keyword lists as one string each with offsets: no string object per phrasing.
+    return Index(
+        vocabulary=vocabulary,
+        postings=postings,
+        entry_terms=entry_term_array,
+        entry_slots=entry_slot_array,
+        term_offsets=array("q", entry_offsets.tobytes()),
+        phrasing_starts=array("q", phrasing_starts.tobytes()),
+        phrasing_total=phrasing_total,
+        phrasing_divisors=phrasing_divisors,
+        texts=texts.join(),
+        text_offsets=texts.offsets,
+        keywords=keywords.join(),
+        keyword_offsets=keywords.offsets,
+        idf=array("d", idf.tobytes()),
+        kinds=array("b", kinds.tobytes()),
+    )
+
+
+def _np(values: array, dtype: type) -> np.ndarray:
+    return np.frombuffer(values, dtype=dtype).copy() if len(values) else np.zeros(0, dtype=dtype)
+
+
+class _Strings:
+    """Many short strings kept as one: offsets in an array (read one at a time, where numpy scalars are slow),
+    text joined in blocks as it arrives so a build never holds a string object per phrasing."""
+
+    def __init__(self) -> None:
+        self.offsets = array("q", [0])
+        self._blocks: list[str] = []
+        self._pending: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def append(self, text: str) -> None:
+        self._pending.append(text)
+        self.offsets.append(self.offsets[-1] + len(text))
+        if len(self._pending) >= 4096:
+            self._blocks.append("".join(self._pending))
+            self._pending.clear()
+
+    def join(self) -> str:
+        return "".join(self._blocks) + "".join(self._pending)
