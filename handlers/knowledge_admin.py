@@ -16,7 +16,6 @@ from handlers.manager import manager_chat
 from handlers.render import send_html
 from knowledge import KnowledgeBase, KnowledgeError, warm_up
 from knowledge.advice import advise
-from knowledge.loader import entry_origins
 from knowledge.text import base_segmenter
 from reports.periods import parse_period
 
@@ -119,4 +118,4 @@ def _load(paths, thresholds) -> tuple[KnowledgeBase, list[str]]:
     """The knowledge base, and advice on entries that load but will match badly."""
     kb = KnowledgeBase.load(paths, thresholds)
     warm_up(keyword for entry in kb.entries for keyword in entry.keywords)
-    return kb, [str(item) for item in advise(kb.entries, base_segmenter(), entry_origins(kb.sources))]
+    return kb, [str(item) for item in advise(kb.entries, base_segmenter(), kb.origins)]

@@ -16,7 +16,7 @@ from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
 from knowledge.fit import calibrate, collect, cross_validate, fit, weights_source
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
-from knowledge.loader import entry_origins, load_entries
+from knowledge.loader import load_entries, load_with_origins
 from knowledge.model import KnowledgeError, Thresholds
 from knowledge.review import add_parser as add_review_parser
 from knowledge.text import base_segmenter
@@ -27,10 +27,10 @@ EXIT_OK, EXIT_INVALID = 0, 1
 
 def check(args: argparse.Namespace) -> int:
     """Validate knowledge files and list every problem."""
-    entries, files = load_entries(args.paths or [DEFAULT_KB])
+    entries, files, origins = load_with_origins(args.paths or [DEFAULT_KB])
     print(f"{len(entries)} entries OK in {len(files)} files")
     segmenter = base_segmenter().with_words(keyword for entry in entries for keyword in entry.keywords)
-    advice = advise(entries, segmenter, entry_origins(files))
+    advice = advise(entries, segmenter, origins)
     for item in advice:
         print(f"advice: {item}")
     if advice:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from knowledge.loader import check_unique_ids, load_entries
+from knowledge.loader import check_unique_ids, load_with_origins
 from knowledge.matcher import Matcher, ScoringWeights
 from knowledge.model import Entry, KnowledgeError, Match, Thresholds
 from knowledge.text import base_segmenter
@@ -19,11 +19,13 @@ class KnowledgeBase:
         entries: Sequence[Entry],
         *,
         sources: Sequence[Path] = (),
+        origins: Mapping[str, Path] | None = None,
         thresholds: Thresholds | None = None,
         weights: ScoringWeights | None = None,
     ) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.sources: tuple[Path, ...] = tuple(sources)
+        self.origins: Mapping[str, Path] = origins or {}  # entry id → the file it was loaded from
         self.thresholds = thresholds or Thresholds()
         self._by_id = {entry.id: entry for entry in self.entries}
         keywords = [keyword for entry in self.entries for keyword in entry.keywords]
@@ -33,8 +35,8 @@ class KnowledgeBase:
     @classmethod
     def load(cls, paths: Sequence[Path | str], thresholds: Thresholds | None = None) -> KnowledgeBase:
         """Load files and directories; raises `KnowledgeError` naming file, entry and field of every problem."""
-        entries, sources = load_entries(paths)
-        return cls(entries, sources=sources, thresholds=thresholds)
+        entries, sources, origins = load_with_origins(paths)
+        return cls(entries, sources=sources, origins=origins, thresholds=thresholds)
 
     @classmethod
     def from_entries(cls, entries: Sequence[Entry], thresholds: Thresholds | None = None) -> KnowledgeBase:

@@ -40,6 +40,12 @@ def knowledge_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[Probl
 
 def load_entries(paths: Sequence[Path | str]) -> tuple[list[Entry], list[Path]]:
     """Every entry of every file, in file order; raises `KnowledgeError` listing all problems found."""
+    entries, files, _origins = load_with_origins(paths)
+    return entries, files
+
+
+def load_with_origins(paths: Sequence[Path | str]) -> tuple[list[Entry], list[Path], dict[str, Path]]:
+    """`load_entries`, and the file each entry id comes from (for messages that name it)."""
     files, problems = knowledge_files(paths)
     entries: list[Entry] = []
     first_seen_in: dict[str, Path] = {}
@@ -63,7 +69,7 @@ def load_entries(paths: Sequence[Path | str]) -> tuple[list[Entry], list[Path]]:
         problems.append(Problem(shown, None, None, "the knowledge base is empty: no entries found"))
     if problems:
         raise KnowledgeError(problems)
-    return entries, files
+    return entries, files, first_seen_in
 
 
 def _validate_record(raw: RawFile, number: int, record: dict[str, Any]) -> tuple[Entry | None, list[Problem]]:
@@ -82,16 +88,6 @@ def _validate_record(raw: RawFile, number: int, record: dict[str, Any]) -> tuple
             )
             for detail in error.errors()
         ]
-
-
-def entry_origins(files: Sequence[Path]) -> dict[str, Path]:
-    """The file each entry id comes from (the first one, as `load_entries` keeps it)."""
-    origins: dict[str, Path] = {}
-    for path in files:
-        for record in read_knowledge_file(path).records:
-            if isinstance(record.get("id"), str):
-                origins.setdefault(record["id"].strip(), path)
-    return origins
 
 
 def check_unique_ids(entries: Sequence[Entry]) -> list[Problem]:
