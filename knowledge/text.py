@@ -270,19 +270,6 @@ class Segmenter:
             tokens.append(letters)
         return tokens
 
-    def segment(self, text: str) -> str:
-        """Content words joined by spaces: the shape rapidfuzz's token scorers expect."""
-        return " ".join(self.analyse(text).words)
-
-
-def char_ngrams(runs: Iterable[str], sizes: Iterable[int] = (1, 2)) -> list[str]:
-    """Character n-grams inside each CJK run; robust where two phrasings segment differently."""
-    grams: list[str] = []
-    for size in sizes:
-        for run in runs:
-            grams.extend(run[start : start + size] for start in range(len(run) - size + 1))
-    return grams
-
 
 _base_lock = threading.Lock()
 _base_segmenter: Segmenter | None = None
