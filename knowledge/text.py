@@ -16,6 +16,11 @@ import jieba
 
 from knowledge.lexicon import STOP_WORDS, TRADITIONAL_TO_SIMPLIFIED
 
+try:  # the folding and segmenting loops compiled (see _speedups.c); the same loops in Python below otherwise
+    from knowledge import _speedups
+except ImportError:  # installed without a C compiler
+    _speedups = None
+
 # jieba announces its dictionary loading on stderr at DEBUG level; the product logs its own start-up.
 logging.getLogger("jieba").setLevel(logging.WARNING)
 
@@ -29,6 +34,8 @@ _FOLDS = {
     chr(code): target if isinstance(target, str) else chr(target) for code, target in _WIDTH_AND_FOLD_TABLE.items()
 }
 _FOLDABLE = re.compile("[" + "".join(re.escape(char) for char in sorted(_FOLDS)) + "]")
+if _speedups is not None:
+    _speedups.set_fold_table({ord(source): ord(target) for source, target in _FOLDS.items()})
 _DIGIT_GROUPING = re.compile(r"(?<=\d)[,，](?=\d{3})")
 # Everything that is not a letter, a digit or a CJK ideograph separates words: punctuation, emoji, spaces.
 _SEPARATORS = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -40,18 +47,32 @@ _ALPHANUMERIC = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 def normalise(text: str) -> str:
     """Fold width, case and traditional characters; replace punctuation, emoji and runs of space by one space."""
-    text = _FOLDABLE.sub(_fold, text)
+    text = fold(text)
     if not unicodedata.is_normalized("NFKC", text):
         # NFKC may yield traditional characters (compatibility ideographs): fold again after it.
         text = unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE)
     text = text.casefold()
     if "," in text:
         text = _DIGIT_GROUPING.sub("", text)
-    return _SEPARATORS.sub(" ", text).strip()
+    return separate(text)
+
+
+def fold_python(text: str) -> str:
+    """Width and traditional characters folded (the first step of `normalise`), in Python."""
+    return _FOLDABLE.sub(_fold, text)
 
 
 def _fold(match: re.Match[str]) -> str:
     return _FOLDS[match.group()]
+
+
+def separate_python(text: str) -> str:
+    """Punctuation, emoji and runs of space replaced by one space, none at either end (the last step)."""
+    return _SEPARATORS.sub(" ", text).strip()
+
+
+fold = fold_python if _speedups is None else _speedups.fold
+separate = separate_python if _speedups is None else _speedups.separate
 
 
 def stem_english(word: str) -> str:
@@ -157,6 +178,17 @@ class Segmenter:
         jieba cuts each space-separated piece on its own, and a space always ends a CJK run, so pieces are
         analysed separately; `cache` (piece → words and runs) lets a build segment each repeated clause once.
         """
+        if _speedups is not None:
+            words, runs = _speedups.analyse(
+                text, cache, self._base, self._words, self._logs, self._log_total, STOP_WORDS
+            )
+            return Analysed(words=words, cjk_runs=runs)
+        return self._analyse_python(text, cache)
+
+    def _analyse_python(
+        self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
+    ) -> Analysed:
+        """`analyse_normalised` in Python: the reference the compiled version is tested against."""
         pieces = text.split(" ")
         if len(pieces) == 1:
             found = cache.get(text) if cache is not None else None

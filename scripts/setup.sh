@@ -22,7 +22,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.setup-stamp
-wanted=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+# The C extension's source is in the stamp too: an edit to it must rebuild it.
+wanted=$(cat pyproject.toml setup.py knowledge/_speedups.c scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "setup: installing dependencies into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip

@@ -1,0 +1,581 @@
+/* Compiled versions of the text loops a knowledge-base build spends most of its time in.
+ *
+ * knowledge/text.py holds the reference versions in Python and uses these only when they were compiled;
+ * tests check that both give the same output. Nothing here holds state between calls except the folding
+ * table, set once at import.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+/* Basic Multilingual Plane code point -> its fold (0: unchanged). The table is BMP-only by design. */
+static Py_UCS4 *fold_table = NULL;
+
+static PyObject *
+set_fold_table(PyObject *module, PyObject *mapping)
+{
+    if (!PyDict_Check(mapping)) {
+        PyErr_SetString(PyExc_TypeError, "set_fold_table expects a dict of code point -> code point");
+        return NULL;
+    }
+    Py_UCS4 *table = PyMem_Calloc(0x10000, sizeof(Py_UCS4));
+    if (table == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *key, *value;
+    Py_ssize_t position = 0;
+    while (PyDict_Next(mapping, &position, &key, &value)) {
+        long source = PyLong_AsLong(key);
+        long target = PyLong_AsLong(value);
+        if ((source == -1 || target == -1) && PyErr_Occurred()) {
+            PyMem_Free(table);
+            return NULL;
+        }
+        if (source < 0 || source > 0xFFFF || target <= 0 || target > 0x10FFFF) {
+            PyMem_Free(table);
+            PyErr_Format(PyExc_ValueError, "fold pair out of range: %ld -> %ld", source, target);
+            return NULL;
+        }
+        table[source] = (Py_UCS4)target;
+    }
+    PyMem_Free(fold_table);
+    fold_table = table;
+    Py_RETURN_NONE;
+}
+
+/* `text` with every character the table maps replaced; the same object when nothing changes. */
+static PyObject *
+fold(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "fold expects a str");
+        return NULL;
+    }
+    if (fold_table == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "fold table not set");
+        return NULL;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t first = -1;
+    Py_UCS4 widest = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 code = PyUnicode_READ(kind, data, i);
+        if (code <= 0xFFFF && fold_table[code]) {
+            if (first < 0) {
+                first = i;
+            }
+            if (fold_table[code] > widest) {
+                widest = fold_table[code];
+            }
+        }
+        else if (code > widest) {
+            widest = code;
+        }
+    }
+    if (first < 0) {
+        return Py_NewRef(text);
+    }
+    PyObject *result = PyUnicode_New(length, widest);
+    if (result == NULL) {
+        return NULL;
+    }
+    int out_kind = PyUnicode_KIND(result);
+    void *out = PyUnicode_DATA(result);
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 code = PyUnicode_READ(kind, data, i);
+        if (code <= 0xFFFF && fold_table[code]) {
+            code = fold_table[code];
+        }
+        PyUnicode_WRITE(out_kind, out, i, code);
+    }
+    return result;
+}
+
+/* A character `normalise` keeps: [0-9a-z\u3400-\u4dbf\u4e00-\u9fff]; every other one separates words. */
+static int
+is_kept(Py_UCS4 code)
+{
+    return (code >= 'a' && code <= 'z') || (code >= '0' && code <= '9') || (code >= 0x3400 && code <= 0x4DBF) ||
+           (code >= 0x4E00 && code <= 0x9FFF);
+}
+
+/* separate(text): every run of other characters replaced by one space, none at either end; the last step
+ * of `normalise` (text.py's _SEPARATORS.sub(" ", text).strip()). */
+static PyObject *
+separate(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "separate expects a str");
+        return NULL;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = 0;
+    Py_UCS4 widest = 0;
+    int gap = 0;     /* a separator run is pending between two kept characters */
+    int changed = 0; /* some character is not kept */
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 code = PyUnicode_READ(kind, data, i);
+        if (is_kept(code)) {
+            size += gap + 1;
+            gap = 0;
+            if (code > widest) {
+                widest = code;
+            }
+        }
+        else {
+            changed = 1;
+            gap = size > 0;
+        }
+    }
+    if (!changed) {
+        return Py_NewRef(text);
+    }
+    PyObject *result = PyUnicode_New(size, widest > ' ' ? widest : ' ');
+    if (result == NULL) {
+        return NULL;
+    }
+    int out_kind = PyUnicode_KIND(result);
+    void *out = PyUnicode_DATA(result);
+    Py_ssize_t written = 0;
+    gap = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 code = PyUnicode_READ(kind, data, i);
+        if (is_kept(code)) {
+            if (gap) {
+                PyUnicode_WRITE(out_kind, out, written++, ' ');
+                gap = 0;
+            }
+            PyUnicode_WRITE(out_kind, out, written++, code);
+        }
+        else if (written) {
+            gap = 1;
+        }
+    }
+    return result;
+}
+
+/* The segmenter's dictionaries: jieba's shared one, the knowledge base's overlay, log of each count. */
+typedef struct {
+    PyObject *base, *overlay, *logs;
+    double log_total;
+} Dictionary;
+
+static int
+read_dictionary(PyObject *const *args, Dictionary *dictionary)
+{
+    dictionary->base = args[0];
+    dictionary->overlay = args[1];
+    dictionary->logs = args[2];
+    if (!PyDict_Check(args[0]) || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "base, overlay and logs must be dicts");
+        return -1;
+    }
+    dictionary->log_total = PyFloat_AsDouble(args[3]);
+    if (dictionary->log_total == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+is_alphanumeric(Py_UCS4 code)
+{
+    return (code >= 'a' && code <= 'z') || (code >= '0' && code <= '9');
+}
+
+/* A character jieba cuts in blocks (its own block pattern on normalised text): [\u4e00-\u9fd5a-z0-9]. */
+static int
+is_block_character(Py_UCS4 code)
+{
+    return (code >= 0x4E00 && code <= 0x9FD5) || is_alphanumeric(code);
+}
+
+static int
+append_substring(PyObject *list, PyObject *text, Py_ssize_t start, Py_ssize_t stop)
+{
+    PyObject *token = PyUnicode_Substring(text, start, stop);
+    if (token == NULL) {
+        return -1;
+    }
+    int failed = PyList_Append(list, token);
+    Py_DECREF(token);
+    return failed;
+}
+
+/* The count of `fragment` as Segmenter._cut reads it: *count is NULL when no dictionary word goes on with
+ * it, Py_None-free otherwise (possibly 0, a mere prefix). Returns -1 on error. */
+static int
+fragment_count(const Dictionary *dictionary, PyObject *fragment, PyObject **count)
+{
+    PyObject *found = PyDict_GetItemWithError(dictionary->base, fragment);
+    if (found == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    if (found != NULL) {
+        int truthy = PyObject_IsTrue(found);
+        if (truthy < 0) {
+            return -1;
+        }
+        if (truthy) {
+            *count = found;
+            return 0;
+        }
+    }
+    /* The overlay holds only what the base lacks or knows as a mere prefix. */
+    PyObject *added = PyDict_GetItemWithError(dictionary->overlay, fragment);
+    if (added == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    *count = added != NULL ? added : found;
+    if (*count == Py_None) {
+        *count = NULL;
+    }
+    return 0;
+}
+
+/* jieba's cut(HMM=False) of text[from:to], a block, appended to `tokens`.
+ *
+ * The same dynamic programme as Segmenter._cut in text.py, step for step: for each start (right to
+ * left) every dictionary word beginning there scores log(count) - log(total) plus the best score after it,
+ * ties going to the longer word; a fragment neither dictionary knows ends the scan; a character no word
+ * starts with stands alone at count 1. Single letters or digits in a row are glued back together.
+ */
+static int
+cut_block(const Dictionary *dictionary, PyObject *text, Py_ssize_t from, Py_ssize_t to, PyObject *tokens)
+{
+    Py_ssize_t length = to - from;
+    double *score = PyMem_Malloc((length + 1) * sizeof(double));
+    Py_ssize_t *ends = PyMem_Malloc((length + 1) * sizeof(Py_ssize_t));
+    int status = -1;
+    if (score == NULL || ends == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    score[length] = 0.0;
+    for (Py_ssize_t start = length - 1; start >= 0; start--) {
+        double best = -INFINITY;
+        Py_ssize_t best_end = 0;
+        for (Py_ssize_t stop = start + 1; stop <= length; stop++) {
+            PyObject *fragment = PyUnicode_Substring(text, from + start, from + stop);
+            if (fragment == NULL) {
+                goto done;
+            }
+            PyObject *count;
+            int failed = fragment_count(dictionary, fragment, &count);
+            Py_DECREF(fragment); /* count is borrowed from a dictionary, which outlives this call */
+            if (failed) {
+                goto done;
+            }
+            if (count == NULL) {
+                break; /* no dictionary word goes on with this fragment */
+            }
+            int nonzero = PyObject_IsTrue(count);
+            if (nonzero < 0) {
+                goto done;
+            }
+            if (!nonzero) {
+                continue;
+            }
+            PyObject *log_count = PyDict_GetItemWithError(dictionary->logs, count);
+            if (log_count == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetObject(PyExc_KeyError, count);
+                }
+                goto done;
+            }
+            double value = PyFloat_AsDouble(log_count);
+            if (value == -1.0 && PyErr_Occurred()) {
+                goto done;
+            }
+            value = value - dictionary->log_total + score[stop];
+            if (value >= best) {
+                best = value;
+                best_end = stop;
+            }
+        }
+        if (best_end) {
+            score[start] = best;
+            ends[start] = best_end;
+        }
+        else {
+            score[start] = -dictionary->log_total + score[start + 1];
+            ends[start] = start + 1;
+        }
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t letters = -1; /* start of the pending run of single letters or digits */
+    for (Py_ssize_t position = 0; position < length; position = ends[position]) {
+        Py_ssize_t after = ends[position];
+        if (after - position == 1 && is_alphanumeric(PyUnicode_READ(kind, data, from + position))) {
+            if (letters < 0) {
+                letters = position;
+            }
+            continue;
+        }
+        if (letters >= 0) {
+            if (append_substring(tokens, text, from + letters, from + position) < 0) {
+                goto done;
+            }
+            letters = -1;
+        }
+        if (append_substring(tokens, text, from + position, from + after) < 0) {
+            goto done;
+        }
+    }
+    if (letters >= 0 && append_substring(tokens, text, from + letters, to) < 0) {
+        goto done;
+    }
+    status = 0;
+done:
+    PyMem_Free(score);
+    PyMem_Free(ends);
+    return status;
+}
+
+/* stem_english of text.py: plural and -ing/-ed endings. */
+static PyObject *
+stem_english(PyObject *word)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(word);
+    int kind = PyUnicode_KIND(word);
+    const void *data = PyUnicode_DATA(word);
+#define AT(offset) PyUnicode_READ(kind, data, length - (offset))
+    if (length > 5 && AT(3) == 'i' && AT(2) == 'n' && AT(1) == 'g') {
+        return PyUnicode_Substring(word, 0, length - 3);
+    }
+    if (length > 4 && AT(2) == 'e' && AT(1) == 'd') {
+        return PyUnicode_Substring(word, 0, length - 2);
+    }
+    if (length > 3 && AT(1) == 's' && AT(2) != 's') {
+        return PyUnicode_Substring(word, 0, length - 1);
+    }
+#undef AT
+    return Py_NewRef(word);
+}
+
+/* Closes the pending CJK run: its tokens glued back into one string. */
+static int
+close_run(PyObject *run, PyObject *runs)
+{
+    Py_ssize_t size = PyList_GET_SIZE(run);
+    if (size == 0) {
+        return 0;
+    }
+    PyObject *empty = PyUnicode_New(0, 0);
+    if (empty == NULL) {
+        return -1;
+    }
+    PyObject *joined = PyUnicode_Join(empty, run);
+    Py_DECREF(empty);
+    if (joined == NULL) {
+        return -1;
+    }
+    int failed = PyList_Append(runs, joined);
+    Py_DECREF(joined);
+    if (failed) {
+        return -1;
+    }
+    return PyList_SetSlice(run, 0, size, NULL);
+}
+
+/* (words, runs) of one piece without spaces: Segmenter._piece in text.py.
+ *
+ * jieba's blocks are cut with the dynamic programme, any other character stands alone; stop words are
+ * dropped and end a CJK run; an ASCII token is a Latin word (stemmed) and ends a run; a token opening with
+ * an ideograph joins the run.
+ */
+static PyObject *
+analyse_piece(const Dictionary *dictionary, PyObject *stop_words, PyObject *text)
+{
+    PyObject *tokens = PyList_New(0), *words = PyList_New(0), *runs = PyList_New(0), *run = PyList_New(0);
+    PyObject *result = NULL;
+    if (tokens == NULL || words == NULL || runs == NULL || run == NULL) {
+        goto done;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t position = 0; position < length;) {
+        Py_ssize_t end = position;
+        while (end < length && is_block_character(PyUnicode_READ(kind, data, end))) {
+            end++;
+        }
+        if (end > position) {
+            if (cut_block(dictionary, text, position, end, tokens) < 0) {
+                goto done;
+            }
+        }
+        else {
+            end = position + 1;
+            if (append_substring(tokens, text, position, end) < 0) {
+                goto done;
+            }
+        }
+        position = end;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(tokens); i++) {
+        PyObject *token = PyList_GET_ITEM(tokens, i);
+        int stop = PySet_Contains(stop_words, token);
+        if (stop < 0) {
+            goto done;
+        }
+        if (stop) {
+            if (close_run(run, runs) < 0) {
+                goto done;
+            }
+            continue;
+        }
+        if (PyUnicode_IS_ASCII(token)) {
+            PyObject *stemmed = stem_english(token);
+            if (stemmed == NULL || PyList_Append(words, stemmed) < 0) {
+                Py_XDECREF(stemmed);
+                goto done;
+            }
+            Py_DECREF(stemmed);
+            if (close_run(run, runs) < 0) {
+                goto done;
+            }
+        }
+        else {
+            if (PyList_Append(words, token) < 0) {
+                goto done;
+            }
+            if (PyUnicode_READ_CHAR(token, 0) > 0x7F && PyList_Append(run, token) < 0) {
+                goto done;
+            }
+        }
+    }
+    if (close_run(run, runs) < 0) {
+        goto done;
+    }
+    PyObject *word_tuple = PyList_AsTuple(words);
+    PyObject *run_tuple = word_tuple == NULL ? NULL : PyList_AsTuple(runs);
+    if (run_tuple != NULL) {
+        result = PyTuple_Pack(2, word_tuple, run_tuple);
+    }
+    Py_XDECREF(word_tuple);
+    Py_XDECREF(run_tuple);
+done:
+    Py_XDECREF(tokens);
+    Py_XDECREF(words);
+    Py_XDECREF(runs);
+    Py_XDECREF(run);
+    return result;
+}
+
+/* A piece's (words, runs) from `cache` (a dict, or None), analysed and stored there when missing. */
+static PyObject *
+cached_piece(const Dictionary *dictionary, PyObject *stop_words, PyObject *cache, PyObject *text)
+{
+    if (cache != Py_None) {
+        PyObject *found = PyDict_GetItemWithError(cache, text);
+        if (found != NULL) {
+            return Py_NewRef(found);
+        }
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    PyObject *result = analyse_piece(dictionary, stop_words, text);
+    if (result != NULL && cache != Py_None && PyDict_SetItem(cache, text, result) < 0) {
+        Py_CLEAR(result);
+    }
+    return result;
+}
+
+static int
+extend(PyObject *list, PyObject *tuple)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        if (PyList_Append(list, PyTuple_GET_ITEM(tuple, i)) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *space = NULL;
+
+/* analyse(text, cache, base, overlay, logs, log_total, stop_words) -> (words, runs):
+ * Segmenter.analyse_normalised in C. jieba cuts each space-separated piece on its own, and a space always
+ * ends a CJK run, so pieces are analysed separately; `cache` (a dict or None) maps piece -> (words, runs). */
+static PyObject *
+analyse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Dictionary dictionary;
+    if (nargs != 7 || !PyUnicode_Check(args[0]) || (args[1] != Py_None && !PyDict_Check(args[1])) ||
+        !PyAnySet_Check(args[6])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "analyse(text: str, cache: dict | None, base, overlay, logs, log_total, stop_words: set)");
+        return NULL;
+    }
+    if (read_dictionary(args + 2, &dictionary) < 0) {
+        return NULL;
+    }
+    PyObject *text = args[0], *cache = args[1], *stop_words = args[6];
+    PyObject *pieces = PyUnicode_Split(text, space, -1);
+    if (pieces == NULL) {
+        return NULL;
+    }
+    PyObject *result = NULL, *words = NULL, *runs = NULL;
+    if (PyList_GET_SIZE(pieces) == 1) {
+        result = cached_piece(&dictionary, stop_words, cache, PyList_GET_ITEM(pieces, 0));
+        goto done;
+    }
+    words = PyList_New(0);
+    runs = PyList_New(0);
+    if (words == NULL || runs == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(pieces); i++) {
+        PyObject *found = cached_piece(&dictionary, stop_words, cache, PyList_GET_ITEM(pieces, i));
+        if (found == NULL) {
+            goto done;
+        }
+        int failed = extend(words, PyTuple_GET_ITEM(found, 0)) || extend(runs, PyTuple_GET_ITEM(found, 1));
+        Py_DECREF(found);
+        if (failed) {
+            goto done;
+        }
+    }
+    PyObject *word_tuple = PyList_AsTuple(words);
+    PyObject *run_tuple = word_tuple == NULL ? NULL : PyList_AsTuple(runs);
+    if (run_tuple != NULL) {
+        result = PyTuple_Pack(2, word_tuple, run_tuple);
+    }
+    Py_XDECREF(word_tuple);
+    Py_XDECREF(run_tuple);
+done:
+    Py_DECREF(pieces);
+    Py_XDECREF(words);
+    Py_XDECREF(runs);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"set_fold_table", set_fold_table, METH_O, "Set the BMP folding table: {code point: code point}."},
+    {"fold", fold, METH_O, "The text with every character of the folding table replaced."},
+    {"separate", separate, METH_O, "Runs of characters normalise does not keep as one space, stripped."},
+    {"analyse", (PyCFunction)(void (*)(void))analyse, METH_FASTCALL,
+     "Segmenter.analyse_normalised: (words, runs) of normalised text."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "knowledge._speedups", "Compiled text loops of knowledge.text.", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    space = PyUnicode_InternFromString(" ");
+    if (space == NULL) {
+        return NULL;
+    }
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,91 @@
+"""The compiled text loops (knowledge/_speedups.c) give exactly what their Python versions give.
+
+Without a C compiler the package installs without them and these tests skip, unless DESK_REQUIRE_SPEEDUPS=1
+(CI sets it): there, a missing extension is a failure, not a silent fall-back.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jieba
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import knowledge.text as text
+from knowledge.lexicon import STOP_WORDS
+from knowledge.text import Segmenter, fold_python, normalise, separate_python
+
+speedups = text._speedups
+if speedups is None:
+    if os.environ.get("DESK_REQUIRE_SPEEDUPS") == "1":
+        pytest.fail("DESK_REQUIRE_SPEEDUPS=1 but knowledge._speedups was not compiled", pytrace=False)
+    pytest.skip("knowledge._speedups was not compiled (no C compiler at install)", allow_module_level=True)
+
+WORDS = ["乐分期宝", "abc客服", "退款䶵", "㐀㐁", "a股", "t恤", "iphone15"]
+
+# Characters that exercise every branch: common and traditional ideographs, rare ones jieba does not cut
+# as Chinese, full-width forms, Latin letters and digits, stop words, punctuation, spaces and emoji.
+ALPHABET = (
+    "退款订单发货信用卡分期的了吗请问我你好想要怎么办乐宝客服股恤"
+    "個們於麼臺灣螢幕兌換覆著"
+    "㐀㐁㐂䶵鿖鿗"
+    "ＡＢＣａｂｃ１２３，。！？（）　"
+    "abcdefghijklmnopqrstuvwxyzABCXYZ0123456789"
+    ",.!?;:'\"()-_/ \t\n"
+    "😀🎉𠀀"
+)
+texts = st.text(alphabet=ALPHABET, max_size=80)
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> Segmenter:
+    return Segmenter(jieba.Tokenizer()).with_words(WORDS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+@example("a,b")
+@example("  ")
+@example("")
+def test_fold_and_separate_match_python(raw: str) -> None:
+    assert speedups.fold(raw) == fold_python(raw)
+    lowered = raw.casefold()
+    assert speedups.separate(lowered) == separate_python(lowered)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+@example("买t恤和衣服")
+@example("refunds shipping iphone15 abc123")
+@example("乐分期宝乐分期 a1b2c3 㐀㐁退货")
+def test_analyse_matches_python(segmenter: Segmenter, raw: str) -> None:
+    clean = normalise(raw)
+    compiled_cache: dict = {}
+    python_cache: dict = {}
+    assert segmenter.analyse_normalised(clean) == segmenter._analyse_python(clean)
+    assert segmenter.analyse_normalised(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
+    assert compiled_cache == python_cache
+    # A second pass reads the cache and must still agree.
+    assert segmenter.analyse_normalised(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
+
+
+def test_knowledge_base_words_stay_whole(segmenter: Segmenter) -> None:
+    """The overlay's words reach the compiled dynamic programme too."""
+    assert segmenter.analyse_normalised("乐分期宝怎么办").words == ("乐分期宝",)
+    assert "t恤" in segmenter.analyse_normalised("买t恤").words
+
+
+def test_wrong_arguments_raise_instead_of_crashing(segmenter: Segmenter) -> None:
+    with pytest.raises(TypeError):
+        speedups.fold(b"bytes")
+    with pytest.raises(TypeError):
+        speedups.separate(None)
+    with pytest.raises(TypeError):
+        speedups.analyse("文本", None, {}, {}, {}, 1.0)  # a missing argument
+    with pytest.raises(TypeError):
+        speedups.analyse("文本", [], {}, {}, {}, 1.0, STOP_WORDS)  # the cache must be a dict or None
+    with pytest.raises(KeyError):
+        # A count the logarithm table lacks is reported, not read as garbage.
+        speedups.analyse("退款", None, {"退": 5, "退款": 7}, {}, {}, 1.0, STOP_WORDS)
