@@ -20,7 +20,7 @@ from knowledge.allocator import map_large_buffers
 from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest
 from knowledge.model import Entry
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
-from knowledge.text import Analysed, Segmenter, normalise
+from knowledge.text import Segmenter, normalise
 
 if TYPE_CHECKING:
     from knowledge.matcher import ScoringWeights
@@ -71,22 +71,22 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     phrasing_start = array("i", [0])
     texts, keywords = _Strings(), _Strings()
     pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    analyse = segmenter.analyse_normalised
+    analyse = segmenter.words_and_runs
     word = vocabulary.words.__getitem__  # adds new words
 
-    def add(number: int, field: int, slot: int, analysed: Analysed) -> None:
+    def add(number: int, field: int, slot: int, analysed: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
         group = len(group_entry)
         group_entry.append(number)
         group_field.append(field)
         group_slot.append(slot)
-        tokens = analysed.words
+        tokens, runs = analysed
         if not SYNONYM_WORDS.isdisjoint(tokens):
             tokens = with_synonyms(tokens)
         word_terms.extend(map(word, tokens))
         word_groups.extend(repeat(group, len(tokens)))
-        if analysed.cjk_runs:
+        if runs:
             # NUL ends every run: no bigram spans two runs or two texts.
-            joined = "\0".join(analysed.cjk_runs) + "\0"
+            joined = "\0".join(runs) + "\0"
             run_texts.append(joined)
             run_groups.append(group)
             run_lengths.append(len(joined))
@@ -121,7 +121,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
             del buffer[:]
         run_texts.clear()
 
-    repeated: dict[str, Analysed] = {}
+    repeated: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for number, entry in enumerate(entries):
         for slot, text in enumerate(entry.phrasings, start=1):
             clean = normalise(text)

@@ -86,6 +86,10 @@ def stem_english(word: str) -> str:
     return word
 
 
+# piece → (words, CJK runs): what a build remembers so each repeated clause is segmented once.
+_PieceCache = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+
+
 @dataclass(frozen=True)
 class Analysed:
     """A text broken into the pieces the index compares: content words and runs of CJK characters."""
@@ -166,29 +170,27 @@ class Segmenter:
         tokenizer.initialized = True
         return tokenizer
 
-    def analyse(self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> Analysed:
+    def analyse(self, text: str, cache: _PieceCache | None = None) -> Analysed:
         """Normalise, segment and drop stop words; pure once the dictionary is loaded."""
         return self.analyse_normalised(normalise(text), cache)
 
-    def analyse_normalised(
-        self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
-    ) -> Analysed:
-        """`analyse` of text that `normalise` already tidied up.
+    def analyse_normalised(self, text: str, cache: _PieceCache | None = None) -> Analysed:
+        """`analyse` of text that `normalise` already tidied up."""
+        words, runs = self.words_and_runs(text, cache)
+        return Analysed(words=words, cjk_runs=runs)
+
+    def words_and_runs(self, text: str, cache: _PieceCache | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """`analyse_normalised` as a plain pair (words, CJK runs): an index build makes half a million.
 
         jieba cuts each space-separated piece on its own, and a space always ends a CJK run, so pieces are
         analysed separately; `cache` (piece → words and runs) lets a build segment each repeated clause once.
         """
         if _speedups is not None:
-            words, runs = _speedups.analyse(
-                text, cache, self._base, self._words, self._logs, self._log_total, STOP_WORDS
-            )
-            return Analysed(words=words, cjk_runs=runs)
+            return _speedups.analyse(text, cache, self._base, self._words, self._logs, self._log_total, STOP_WORDS)
         return self._analyse_python(text, cache)
 
-    def _analyse_python(
-        self, text: str, cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
-    ) -> Analysed:
-        """`analyse_normalised` in Python: the reference the compiled version is tested against."""
+    def _analyse_python(self, text: str, cache: _PieceCache | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """`words_and_runs` in Python: the reference the compiled version is tested against."""
         pieces = text.split(" ")
         if len(pieces) == 1:
             found = cache.get(text) if cache is not None else None
@@ -196,7 +198,7 @@ class Segmenter:
                 found = self._piece(text)
                 if cache is not None:
                     cache[text] = found
-            return Analysed(words=found[0], cjk_runs=found[1])
+            return found
         words: list[str] = []
         runs: list[str] = []
         for piece in pieces:
@@ -207,7 +209,7 @@ class Segmenter:
                     cache[piece] = found
             words.extend(found[0])
             runs.extend(found[1])
-        return Analysed(words=tuple(words), cjk_runs=tuple(runs))
+        return tuple(words), tuple(runs)
 
     def _piece(self, piece: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         words: list[str] = []

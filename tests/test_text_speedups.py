@@ -64,11 +64,11 @@ def test_analyse_matches_python(segmenter: Segmenter, raw: str) -> None:
     clean = normalise(raw)
     compiled_cache: dict = {}
     python_cache: dict = {}
-    assert segmenter.analyse_normalised(clean) == segmenter._analyse_python(clean)
-    assert segmenter.analyse_normalised(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
+    assert segmenter.words_and_runs(clean) == segmenter._analyse_python(clean)
+    assert segmenter.words_and_runs(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
     assert compiled_cache == python_cache
     # A second pass reads the cache and must still agree.
-    assert segmenter.analyse_normalised(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
+    assert segmenter.words_and_runs(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
 
 
 def test_knowledge_base_words_stay_whole(segmenter: Segmenter) -> None:
