@@ -7,6 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 
 /* Basic Multilingual Plane code point -> its fold (0: unchanged). The table is BMP-only by design. */
 static Py_UCS4 *fold_table = NULL;
@@ -557,17 +558,235 @@ done:
     return result;
 }
 
+/* numpy's pairwise sum of doubles (loops_utils.h), so retrieval scores match np.add.reduceat bit for bit. */
+static double
+pairwise_sum(const double *values, Py_ssize_t count)
+{
+    if (count < 8) {
+        double sum = 0.0;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            sum += values[i];
+        }
+        return sum;
+    }
+    if (count <= 128) {
+        double r[8];
+        for (int j = 0; j < 8; j++) {
+            r[j] = values[j];
+        }
+        Py_ssize_t i;
+        for (i = 8; i < count - (count % 8); i += 8) {
+            for (int j = 0; j < 8; j++) {
+                r[j] += values[i + j];
+            }
+        }
+        double sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < count; i++) {
+            sum += values[i];
+        }
+        return sum;
+    }
+    Py_ssize_t half = count / 2;
+    half -= half % 8;
+    return pairwise_sum(values, half) + pairwise_sum(values + half, count - half);
+}
+
+static int
+read_buffer(PyObject *object, Py_buffer *view, Py_ssize_t itemsize, const char *name)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS) < 0) {
+        return -1;
+    }
+    if (view->itemsize != itemsize || view->len % itemsize) {
+        PyErr_Format(PyExc_TypeError, "%s: expected items of %zd bytes", name, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    int32_t entry;
+    double score;
+} Scored;
+
+/* Better first: higher score, then the lower entry number. */
+static int
+better(const Scored *a, const Scored *b)
+{
+    return a->score > b->score || (a->score == b->score && a->entry < b->entry);
+}
+
+/* retrieve(offsets, entries, impacts, terms, depth) -> (entry numbers, scores), best first.
+ *
+ * Every stored posting of the query's terms (offsets int64, entries int32, impacts float32, terms int64
+ * in the query's order) summed per entry as Matcher's numpy path sums them (the first posting, plus
+ * numpy's pairwise sum of the rest, in term order), then the `depth` best, ties to the lower entry. */
+static PyObject *
+retrieve(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "retrieve(offsets, entries, impacts, terms, depth)");
+        return NULL;
+    }
+    Py_ssize_t depth = PyLong_AsSsize_t(args[4]);
+    if (depth == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (depth < 1) {
+        PyErr_SetString(PyExc_ValueError, "depth must be at least 1");
+        return NULL;
+    }
+    Py_buffer offsets_view, entries_view, impacts_view, terms_view;
+    if (read_buffer(args[0], &offsets_view, 8, "offsets") < 0) {
+        return NULL;
+    }
+    if (read_buffer(args[1], &entries_view, 4, "entries") < 0) {
+        PyBuffer_Release(&offsets_view);
+        return NULL;
+    }
+    if (read_buffer(args[2], &impacts_view, 4, "impacts") < 0) {
+        PyBuffer_Release(&offsets_view);
+        PyBuffer_Release(&entries_view);
+        return NULL;
+    }
+    if (read_buffer(args[3], &terms_view, 8, "terms") < 0) {
+        PyBuffer_Release(&offsets_view);
+        PyBuffer_Release(&entries_view);
+        PyBuffer_Release(&impacts_view);
+        return NULL;
+    }
+    const int64_t *offsets = offsets_view.buf, *terms = terms_view.buf;
+    const int32_t *entries = entries_view.buf;
+    const float *impacts = impacts_view.buf;
+    Py_ssize_t term_count = offsets_view.len / 8 - 1, query_terms = terms_view.len / 8;
+    Py_ssize_t posting_count = entries_view.len / 4;
+    PyObject *result = NULL;
+    int32_t *slot_entry = NULL, *table = NULL;
+    Py_ssize_t *slot_count = NULL, *slot_start = NULL, *posting_slot = NULL;
+    double *grouped = NULL;
+    Scored *best = NULL;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t t = 0; t < query_terms; t++) {
+        int64_t term = terms[t];
+        if (term < 0 || term >= term_count || offsets[term] < 0 || offsets[term + 1] > posting_count ||
+            offsets[term + 1] < offsets[term] || impacts_view.len / 4 != posting_count) {
+            PyErr_SetString(PyExc_IndexError, "term or offsets outside the postings");
+            goto done;
+        }
+        total += offsets[term + 1] - offsets[term];
+    }
+    /* Each distinct entry gets a slot in order of first appearance (open addressing, table of slot + 1). */
+    Py_ssize_t capacity = 16;
+    while (capacity < 2 * total) {
+        capacity <<= 1;
+    }
+    table = PyMem_Calloc(capacity, sizeof(int32_t));
+    slot_entry = PyMem_Malloc((total + 1) * sizeof(int32_t));
+    slot_count = PyMem_Calloc(total + 1, sizeof(Py_ssize_t));
+    slot_start = PyMem_Malloc((total + 1) * sizeof(Py_ssize_t));
+    posting_slot = PyMem_Malloc((total + 1) * sizeof(Py_ssize_t));
+    grouped = PyMem_Malloc((total + 1) * sizeof(double));
+    best = PyMem_Malloc((depth + 1) * sizeof(Scored));
+    if (!table || !slot_entry || !slot_count || !slot_start || !posting_slot || !grouped || !best) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t slots = 0, position = 0;
+    for (Py_ssize_t t = 0; t < query_terms; t++) {
+        for (int64_t p = offsets[terms[t]]; p < offsets[terms[t] + 1]; p++, position++) {
+            uint32_t entry = (uint32_t)entries[p];
+            size_t h = (entry * 2654435761u) & (capacity - 1);
+            while (table[h] && slot_entry[table[h] - 1] != (int32_t)entry) {
+                h = (h + 1) & (capacity - 1);
+            }
+            if (!table[h]) {
+                slot_entry[slots] = (int32_t)entry;
+                table[h] = (int32_t)(++slots);
+            }
+            posting_slot[position] = table[h] - 1;
+            slot_count[table[h] - 1]++;
+        }
+    }
+    /* A stable counting sort: each entry's impacts together, in term order. */
+    Py_ssize_t running = 0;
+    for (Py_ssize_t s = 0; s < slots; s++) {
+        slot_start[s] = running;
+        running += slot_count[s];
+        slot_count[s] = 0;
+    }
+    position = 0;
+    for (Py_ssize_t t = 0; t < query_terms; t++) {
+        for (int64_t p = offsets[terms[t]]; p < offsets[terms[t] + 1]; p++, position++) {
+            Py_ssize_t s = posting_slot[position];
+            grouped[slot_start[s] + slot_count[s]++] = (double)impacts[p];
+        }
+    }
+    /* The depth best so far, kept sorted: most entries lose to the last one at once. */
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t s = 0; s < slots; s++) {
+        const double *values = grouped + slot_start[s];
+        Scored candidate = {slot_entry[s], values[0] + pairwise_sum(values + 1, slot_count[s] - 1)};
+        if (kept == depth && !better(&candidate, &best[kept - 1])) {
+            continue;
+        }
+        Py_ssize_t at = kept < depth ? kept++ : kept - 1;
+        while (at > 0 && better(&candidate, &best[at - 1])) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = candidate;
+    }
+    PyObject *numbers = PyList_New(kept), *scores = PyList_New(kept);
+    if (numbers == NULL || scores == NULL) {
+        Py_XDECREF(numbers);
+        Py_XDECREF(scores);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < kept; i++) {
+        PyObject *number = PyLong_FromLong(best[i].entry), *score = PyFloat_FromDouble(best[i].score);
+        if (number == NULL || score == NULL) {
+            Py_XDECREF(number);
+            Py_XDECREF(score);
+            Py_DECREF(numbers);
+            Py_DECREF(scores);
+            goto done;
+        }
+        PyList_SET_ITEM(numbers, i, number);
+        PyList_SET_ITEM(scores, i, score);
+    }
+    result = PyTuple_Pack(2, numbers, scores);
+    Py_DECREF(numbers);
+    Py_DECREF(scores);
+done:
+    PyMem_Free(table);
+    PyMem_Free(slot_entry);
+    PyMem_Free(slot_count);
+    PyMem_Free(slot_start);
+    PyMem_Free(posting_slot);
+    PyMem_Free(grouped);
+    PyMem_Free(best);
+    PyBuffer_Release(&offsets_view);
+    PyBuffer_Release(&entries_view);
+    PyBuffer_Release(&impacts_view);
+    PyBuffer_Release(&terms_view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"set_fold_table", set_fold_table, METH_O, "Set the BMP folding table: {code point: code point}."},
     {"fold", fold, METH_O, "The text with every character of the folding table replaced."},
     {"separate", separate, METH_O, "Runs of characters normalise does not keep as one space, stripped."},
+    {"retrieve", (PyCFunction)(void (*)(void))retrieve, METH_FASTCALL,
+     "Matcher's retrieval: the best entries for the query's terms, with their scores."},
     {"analyse", (PyCFunction)(void (*)(void))analyse, METH_FASTCALL,
      "Segmenter.analyse_normalised: (words, runs) of normalised text."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "knowledge._speedups", "Compiled text loops of knowledge.text.", -1, methods,
+    PyModuleDef_HEAD_INIT, "knowledge._speedups", "Compiled loops of knowledge.text and the matcher.", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC

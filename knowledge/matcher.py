@@ -35,6 +35,11 @@ from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
 from knowledge.synonyms import with_synonyms
 from knowledge.text import Segmenter, normalise
 
+try:  # retrieval compiled (see _speedups.c); the numpy version below otherwise
+    from knowledge import _speedups
+except ImportError:  # installed without a C compiler
+    _speedups = None
+
 FEATURES = (
     "bm25_relative",  # retrieval score / best retrieval score of this query
     "bm25_absolute",  # retrieval score / the most this query could score
@@ -162,25 +167,9 @@ class Matcher:
         query = self._query(text)
         if query is None:
             return None
-        postings = self._index.postings
-        # Retrieval: every stored posting of the query's terms (lists are capped at build), summed per entry
-        # in term order, as a dictionary walk would.
-        positions, _ = gather(postings.offsets, query.terms)
-        if not len(positions):
+        ranked = self._retrieve(query.terms)
+        if not ranked:
             return None
-        # Group by entry with one stable sort (np.unique's inverse costs more): sums keep term order.
-        entries = postings.entries[positions]
-        order = np.argsort(entries, kind="stable")
-        entries = entries[order]
-        starts = np.flatnonzero(np.concatenate(((True,), entries[1:] != entries[:-1])))
-        found = entries[starts]
-        retrieval = np.add.reduceat(postings.impacts[positions[order]].astype(np.float64), starts)
-        depth = self.weights.rerank_depth
-        if len(found) > depth:
-            chosen = np.argpartition(-retrieval, depth - 1)[:depth]
-            found, retrieval = found[chosen], retrieval[chosen]
-        # Best first, ties by entry order, as a sort of a dozen pairs.
-        ranked = sorted(zip(found.tolist(), retrieval.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
         numbers = [number for number, _ in ranked]
         scores = np.array([score for _, score in ranked])
         best = ranked[0][1]
@@ -192,6 +181,42 @@ class Matcher:
             min(len(query.compact), 40) / 40.0,
         ]
         return numbers, rows, query_row
+
+    def _retrieve(self, terms: np.ndarray) -> list[tuple[int, float]]:
+        """The `rerank_depth` entries with the highest retrieval score for the query's terms, best first, ties
+        to the lower entry number (compiled when available; `_retrieve_numpy` is the reference)."""
+        postings = self._index.postings
+        if _speedups is None:
+            return self._retrieve_numpy(terms)
+        numbers, scores = _speedups.retrieve(
+            postings.offsets, postings.entries, postings.impacts, terms, self.weights.rerank_depth
+        )
+        return list(zip(numbers, scores, strict=True))
+
+    def _retrieve_numpy(self, terms: np.ndarray) -> list[tuple[int, float]]:
+        postings = self._index.postings
+        # Every stored posting of the query's terms (lists are capped at build), summed per entry in term
+        # order, as a dictionary walk would.
+        positions, _ = gather(postings.offsets, terms)
+        if not len(positions):
+            return []
+        # Group by entry with one stable sort (np.unique's inverse costs more): sums keep term order.
+        entries = postings.entries[positions]
+        order = np.argsort(entries, kind="stable")
+        entries = entries[order]
+        starts = np.flatnonzero(np.concatenate(((True,), entries[1:] != entries[:-1])))
+        found = entries[starts]
+        retrieval = np.add.reduceat(postings.impacts[positions[order]].astype(np.float64), starts)
+        depth = self.weights.rerank_depth
+        if len(found) > depth:
+            # The depth-th best score; every entry above it, then the lowest entry numbers among its equals.
+            threshold = np.partition(retrieval, len(retrieval) - depth)[len(retrieval) - depth]
+            above = np.flatnonzero(retrieval > threshold)
+            tied = np.flatnonzero(retrieval == threshold)[: depth - len(above)]
+            chosen = np.concatenate((above, tied))
+            found, retrieval = found[chosen], retrieval[chosen]
+        # Best first, ties by entry order, as a sort of a dozen pairs.
+        return sorted(zip(found.tolist(), retrieval.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
 
     def _query(self, text: str) -> _Query | None:
         clean = normalise(text)

@@ -1,4 +1,4 @@
-"""The compiled text loops (knowledge/_speedups.c) give exactly what their Python versions give.
+"""The compiled loops (knowledge/_speedups.c) give exactly what their Python and numpy versions give.
 
 Without a C compiler the package installs without them and these tests skip, unless DESK_REQUIRE_SPEEDUPS=1
 (CI sets it): there, a missing extension is a failure, not a silent fall-back.
@@ -7,13 +7,16 @@ Without a C compiler the package installs without them and these tests skip, unl
 from __future__ import annotations
 
 import os
+import random
 
 import jieba
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import knowledge.text as text
+from knowledge import Entry, KnowledgeBase
 from knowledge.lexicon import STOP_WORDS
 from knowledge.text import Segmenter, fold_python, normalise, separate_python
 
@@ -89,3 +92,56 @@ def test_wrong_arguments_raise_instead_of_crashing(segmenter: Segmenter) -> None
     with pytest.raises(KeyError):
         # A count the logarithm table lacks is reported, not read as garbage.
         speedups.analyse("退款", None, {"退": 5, "退款": 7}, {}, {}, 1.0, STOP_WORDS)
+
+
+@pytest.fixture(scope="module")
+def crowded() -> KnowledgeBase:
+    """Many entries sharing few words: long posting lists, and many equal retrieval scores to break."""
+    rng = random.Random(5)
+    words = ["退款", "订单", "发货", "快递", "发票", "会员", "积分", "优惠券", "地址", "退货", "换货", "价格"]
+    entries = []
+    for number in range(600):
+        picked = rng.sample(words, 3)
+        entries.append(
+            Entry(
+                id=f"e{number}",
+                question="".join(picked[:2]),
+                alternates=["".join(rng.sample(words, 2))],
+                keywords=[picked[2]] if number % 3 else [],
+                answer="，".join(rng.sample(words, 4)),
+            )
+        )
+    return KnowledgeBase.from_entries(entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["退款", "订单", "发货", "快递", "发票", "会员", "积分", "地址", "价", "没有的词"]), max_size=8
+    )
+)
+def test_retrieval_matches_numpy(crowded: KnowledgeBase, words: list[str]) -> None:
+    """Same entries, same order and the same scores to the last bit, ties included."""
+    matcher = crowded.matcher
+    query = matcher._query("".join(words))
+    if query is None:
+        return
+    assert matcher._retrieve(query.terms) == matcher._retrieve_numpy(query.terms)
+
+
+def test_retrieval_breaks_ties_by_entry_number(crowded: KnowledgeBase) -> None:
+    matcher = crowded.matcher
+    ranked = matcher._retrieve(matcher._query("退款").terms)
+    assert len(ranked) == matcher.weights.rerank_depth
+    assert ranked == sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
+
+
+def test_retrieval_rejects_bad_arrays(crowded: KnowledgeBase) -> None:
+    postings = crowded.matcher._index.postings
+    terms = np.array([0], dtype=np.int64)
+    with pytest.raises(IndexError):
+        speedups.retrieve(postings.offsets, postings.entries, postings.impacts, np.array([10**9]), 12)
+    with pytest.raises(TypeError):
+        speedups.retrieve(postings.offsets, postings.entries.astype(np.int64), postings.impacts, terms, 12)
+    with pytest.raises(ValueError):
+        speedups.retrieve(postings.offsets, postings.entries, postings.impacts, terms, 0)
