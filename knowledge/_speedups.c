@@ -8,6 +8,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Basic Multilingual Plane code point -> its fold (0: unchanged). The table is BMP-only by design. */
 static Py_UCS4 *fold_table = NULL;
@@ -773,12 +774,171 @@ done:
     return result;
 }
 
+/* The buffers `cover` reads, by argument position, with their item sizes. */
+enum {
+    COVER_SORTED_TERMS = 6, COVER_SORTED_WEIGHTS, COVER_SORTED_KINDS, COVER_ENTRY_TERMS, COVER_ENTRY_SLOTS,
+    COVER_TERM_OFFSETS, COVER_PHRASING_STARTS, COVER_PHRASING_TOTAL, COVER_PHRASING_DIVISORS, COVER_DIVISORS,
+    COVER_ARGUMENTS
+};
+static const Py_ssize_t cover_itemsizes[COVER_ARGUMENTS] = {
+    [COVER_SORTED_TERMS] = 4, [COVER_SORTED_WEIGHTS] = 8, [COVER_SORTED_KINDS] = 1, [COVER_ENTRY_TERMS] = 4,
+    [COVER_ENTRY_SLOTS] = 2, [COVER_TERM_OFFSETS] = 8, [COVER_PHRASING_STARTS] = 8, [COVER_PHRASING_TOTAL] = 8,
+    [COVER_PHRASING_DIVISORS] = 8, [COVER_DIVISORS] = 8,
+};
+
+/* cover(numbers, scores, best, ceiling, query_total, width, sorted_terms, sorted_weights, sorted_kinds,
+ *       entry_terms, entry_slots, term_offsets, phrasing_starts, phrasing_total, phrasing_divisors,
+ *       divisors) -> (rows, chosen phrasings)
+ *
+ * Matcher._candidate_features_numpy's columns 0-7 for each candidate, as a bytearray of
+ * len(numbers) x width doubles (the other columns zero), and each candidate's best phrasing. Which of the
+ * query's terms (sorted, ending with a sentinel) each entry's answer (slot 0) and phrasings (slots 1, 2 …)
+ * contain, summed per slot and kind in stored order; the best phrasing is the one with the highest product
+ * of both coverages, the first of equals. */
+static PyObject *
+cover(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != COVER_ARGUMENTS || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "cover(numbers: list, scores: list of the same length, best, ceiling, "
+                                         "query_total, width, then the query's and the index's arrays)");
+        return NULL;
+    }
+    double best = PyFloat_AsDouble(args[2]), ceiling = PyFloat_AsDouble(args[3]);
+    double query_total = PyFloat_AsDouble(args[4]);
+    Py_ssize_t width = PyLong_AsSsize_t(args[5]);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (width < 8) {
+        PyErr_SetString(PyExc_ValueError, "width must be at least 8");
+        return NULL;
+    }
+    Py_buffer views[COVER_ARGUMENTS];
+    int acquired = COVER_SORTED_TERMS;
+    PyObject *rows = NULL, *chosen = NULL, *result = NULL;
+    double *cube = NULL;
+    for (; acquired < COVER_ARGUMENTS; acquired++) {
+        if (read_buffer(args[acquired], &views[acquired], cover_itemsizes[acquired], "cover") < 0) {
+            goto done;
+        }
+    }
+    const int32_t *sorted_terms = views[COVER_SORTED_TERMS].buf, *entry_terms = views[COVER_ENTRY_TERMS].buf;
+    const double *sorted_weights = views[COVER_SORTED_WEIGHTS].buf;
+    const int8_t *sorted_kinds = views[COVER_SORTED_KINDS].buf;
+    const int16_t *entry_slots = views[COVER_ENTRY_SLOTS].buf;
+    const int64_t *term_offsets = views[COVER_TERM_OFFSETS].buf, *phrasing_starts = views[COVER_PHRASING_STARTS].buf;
+    const double *phrasing_total = views[COVER_PHRASING_TOTAL].buf;
+    const double *phrasing_divisors = views[COVER_PHRASING_DIVISORS].buf, *divisors = views[COVER_DIVISORS].buf;
+    Py_ssize_t query_size = views[COVER_SORTED_TERMS].len / 4 - 1; /* without the sentinel */
+    Py_ssize_t entry_count = views[COVER_TERM_OFFSETS].len / 8 - 1;
+    Py_ssize_t phrasing_count = views[COVER_PHRASING_TOTAL].len / 8;
+    if (query_size < 0 || views[COVER_SORTED_WEIGHTS].len / 8 < query_size ||
+        views[COVER_SORTED_KINDS].len < query_size || views[COVER_DIVISORS].len / 8 != 3 ||
+        views[COVER_PHRASING_STARTS].len / 8 != entry_count + 1 ||
+        views[COVER_PHRASING_DIVISORS].len / 8 != 2 * phrasing_count ||
+        views[COVER_ENTRY_SLOTS].len / 2 != views[COVER_ENTRY_TERMS].len / 4) {
+        PyErr_SetString(PyExc_ValueError, "cover: arrays of inconsistent sizes");
+        goto done;
+    }
+    Py_ssize_t candidates = PyList_GET_SIZE(args[0]);
+    rows = PyByteArray_FromStringAndSize(NULL, candidates * width * (Py_ssize_t)sizeof(double));
+    chosen = PyList_New(candidates);
+    if (rows == NULL || chosen == NULL) {
+        goto done;
+    }
+    double *out = (double *)PyByteArray_AS_STRING(rows);
+    memset(out, 0, candidates * width * sizeof(double));
+    for (Py_ssize_t c = 0; c < candidates; c++) {
+        Py_ssize_t number = PyLong_AsSsize_t(PyList_GET_ITEM(args[0], c));
+        double score = PyFloat_AsDouble(PyList_GET_ITEM(args[1], c));
+        if (PyErr_Occurred()) {
+            goto done;
+        }
+        if (number < 0 || number >= entry_count) {
+            PyErr_SetString(PyExc_IndexError, "cover: entry number outside the index");
+            goto done;
+        }
+        int64_t first = phrasing_starts[number], phrasings = phrasing_starts[number + 1] - first;
+        int64_t start = term_offsets[number], stop = term_offsets[number + 1];
+        if (phrasings < 1 || first + phrasings > phrasing_count || start < 0 || stop < start ||
+            stop > views[COVER_ENTRY_TERMS].len / 4) {
+            PyErr_SetString(PyExc_IndexError, "cover: entry outside the index");
+            goto done;
+        }
+        PyMem_Free(cube);
+        cube = PyMem_Calloc((size_t)(phrasings + 1) * 3, sizeof(double));
+        if (cube == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (int64_t i = start; i < stop; i++) {
+            int32_t term = entry_terms[i];
+            Py_ssize_t low = 0, high = query_size; /* first position whose term is >= this one */
+            while (low < high) {
+                Py_ssize_t middle = (low + high) / 2;
+                if (sorted_terms[middle] < term) {
+                    low = middle + 1;
+                }
+                else {
+                    high = middle;
+                }
+            }
+            int16_t slot = entry_slots[i];
+            if (low < query_size && sorted_terms[low] == term && slot >= 0 && slot <= phrasings) {
+                int8_t kind = sorted_kinds[low];
+                if (kind >= 0 && kind < 3) {
+                    cube[slot * 3 + kind] += sorted_weights[low];
+                }
+            }
+        }
+        Py_ssize_t best_slot = 0;
+        double best_fit = -1.0;
+        for (Py_ssize_t slot = 1; slot <= phrasings; slot++) {
+            const double *covered = cube + slot * 3;
+            double matched = (covered[0] + covered[1]) + covered[2];
+            double fit = (matched / query_total) * (matched / phrasing_total[first + slot - 1]);
+            if (fit > best_fit) {
+                best_fit = fit;
+                best_slot = slot - 1;
+            }
+        }
+        const double *covered = cube + (best_slot + 1) * 3;
+        double *row = out + c * width;
+        int64_t phrasing = first + best_slot;
+        row[0] = score / best;
+        row[1] = score / ceiling;
+        row[2] = covered[0] / divisors[0];
+        row[3] = covered[1] / divisors[1];
+        row[4] = covered[2] / divisors[2];
+        row[5] = covered[1] / phrasing_divisors[2 * phrasing];
+        row[6] = covered[2] / phrasing_divisors[2 * phrasing + 1];
+        row[7] = ((cube[0] + cube[1]) + cube[2]) / query_total;
+        PyObject *value = PyLong_FromLongLong(phrasing);
+        if (value == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(chosen, c, value);
+    }
+    result = PyTuple_Pack(2, rows, chosen);
+done:
+    PyMem_Free(cube);
+    Py_XDECREF(rows);
+    Py_XDECREF(chosen);
+    for (int i = COVER_SORTED_TERMS; i < acquired; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"set_fold_table", set_fold_table, METH_O, "Set the BMP folding table: {code point: code point}."},
     {"fold", fold, METH_O, "The text with every character of the folding table replaced."},
     {"separate", separate, METH_O, "Runs of characters normalise does not keep as one space, stripped."},
     {"retrieve", (PyCFunction)(void (*)(void))retrieve, METH_FASTCALL,
      "Matcher's retrieval: the best entries for the query's terms, with their scores."},
+    {"cover", (PyCFunction)(void (*)(void))cover, METH_FASTCALL,
+     "Matcher's coverage features (columns 0-7) and each candidate's best phrasing."},
     {"analyse", (PyCFunction)(void (*)(void))analyse, METH_FASTCALL,
      "Segmenter.analyse_normalised: (words, runs) of normalised text."},
     {NULL, NULL, 0, NULL},

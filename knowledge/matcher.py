@@ -171,7 +171,7 @@ class Matcher:
         if not ranked:
             return None
         numbers = [number for number, _ in ranked]
-        scores = np.array([score for _, score in ranked])
+        scores = [score for _, score in ranked]
         best = ranked[0][1]
         rows = self._candidate_features(query, numbers, scores, best)
         query_row = [
@@ -262,7 +262,38 @@ class Matcher:
             word_count=len(analysed.words),
         )
 
-    def _candidate_features(self, query: _Query, numbers: list[int], scores: np.ndarray, best: float) -> np.ndarray:
+    def _candidate_features(self, query: _Query, numbers: list[int], scores: list[float], best: float) -> np.ndarray:
+        """One row of FEATURES per candidate (compiled when available; `_candidate_features_numpy` is the
+        reference)."""
+        if _speedups is None:
+            return self._candidate_features_numpy(query, numbers, scores, best)
+        index = self._index
+        mass = query.mass
+        packed, chosen_phrasings = _speedups.cover(
+            numbers,
+            scores,
+            best,
+            query.ceiling,
+            mass[0] + mass[1] + mass[2],
+            len(FEATURES),
+            query.sorted_terms,
+            query.sorted_weights,
+            query.sorted_kinds,
+            index.entry_terms,
+            index.entry_slots,
+            index.term_offsets,
+            index.phrasing_starts,
+            index.phrasing_total,
+            index.phrasing_divisors,
+            query.divisors,
+        )
+        rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
+        rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings)
+        return rows
+
+    def _candidate_features_numpy(
+        self, query: _Query, numbers: list[int], scores: list[float], best: float
+    ) -> np.ndarray:
         """One row of FEATURES per candidate, computed for all candidates at once."""
         candidates = len(numbers)
         query_mass = query.mass
@@ -292,7 +323,7 @@ class Matcher:
         chosen_covered = covered[np.arange(candidates), best_slot]
         chosen_phrasings = first + best_slot
         rows = np.empty((candidates, len(FEATURES)))
-        rows[:, 0:2] = scores[:, None] / np.array((best, query.ceiling))
+        rows[:, 0:2] = np.array(scores)[:, None] / np.array((best, query.ceiling))
         # Shares of the query's mass per kind (columns 2-4), then of the chosen phrasing's (5-6); a kind
         # with no mass has share 0, hence the infinite divisors.
         rows[:, 2:5] = chosen_covered / query.divisors

@@ -94,6 +94,9 @@ def test_wrong_arguments_raise_instead_of_crashing(segmenter: Segmenter) -> None
         speedups.analyse("退款", None, {"退": 5, "退款": 7}, {}, {}, 1.0, STOP_WORDS)
 
 
+QUERY_WORDS = ["退款", "订单", "发货", "快递", "发票", "会员", "积分", "地址", "价", "没有的词", "refund", "的"]
+
+
 @pytest.fixture(scope="module")
 def crowded() -> KnowledgeBase:
     """Many entries sharing few words: long posting lists, and many equal retrieval scores to break."""
@@ -129,6 +132,22 @@ def test_retrieval_matches_numpy(crowded: KnowledgeBase, words: list[str]) -> No
     assert matcher._retrieve(query.terms) == matcher._retrieve_numpy(query.terms)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(QUERY_WORDS), min_size=1, max_size=8))
+def test_candidate_features_match_numpy(crowded: KnowledgeBase, words: list[str]) -> None:
+    """Every feature of every candidate identical to the last bit, the chosen phrasing's included."""
+    matcher = crowded.matcher
+    query = matcher._query("".join(words))
+    if query is None:
+        return
+    ranked = matcher._retrieve(query.terms)
+    numbers, scores = [number for number, _ in ranked], [score for _, score in ranked]
+    compiled = matcher._candidate_features(query, numbers, scores, scores[0])
+    reference = matcher._candidate_features_numpy(query, numbers, scores, scores[0])
+    assert compiled.shape == reference.shape
+    assert np.array_equal(compiled, reference)
+
+
 def test_retrieval_breaks_ties_by_entry_number(crowded: KnowledgeBase) -> None:
     matcher = crowded.matcher
     ranked = matcher._retrieve(matcher._query("退款").terms)
@@ -145,3 +164,29 @@ def test_retrieval_rejects_bad_arrays(crowded: KnowledgeBase) -> None:
         speedups.retrieve(postings.offsets, postings.entries.astype(np.int64), postings.impacts, terms, 12)
     with pytest.raises(ValueError):
         speedups.retrieve(postings.offsets, postings.entries, postings.impacts, terms, 0)
+
+
+def test_cover_rejects_bad_arguments(crowded: KnowledgeBase) -> None:
+    matcher = crowded.matcher
+    index = matcher._index
+    query = matcher._query("退款订单")
+    arrays = (
+        query.sorted_terms,
+        query.sorted_weights,
+        query.sorted_kinds,
+        index.entry_terms,
+        index.entry_slots,
+        index.term_offsets,
+        index.phrasing_starts,
+        index.phrasing_total,
+        index.phrasing_divisors,
+        query.divisors,
+    )
+    with pytest.raises(TypeError):
+        speedups.cover([0, 1], [1.0], 1.0, 1.0, 1.0, 12, *arrays)  # numbers and scores differ in length
+    with pytest.raises(IndexError):
+        speedups.cover([10**6], [1.0], 1.0, 1.0, 1.0, 12, *arrays)
+    with pytest.raises(ValueError):
+        speedups.cover([0], [1.0], 1.0, 1.0, 1.0, 12, *arrays[:-1], np.zeros(2))  # three kinds, three divisors
+    with pytest.raises(TypeError):
+        speedups.cover([0], [1.0], 1.0, 1.0, 1.0, 12, query.sorted_terms.astype(np.int64), *arrays[1:])
