@@ -50,7 +50,7 @@ def load_with_origins(paths: Sequence[Path | str]) -> tuple[list[Entry], list[Pa
     entries: list[Entry] = []
     first_seen_in: dict[str, Path] = {}
     for path in files:
-        raw = read_knowledge_file(path)
+        raw = read_knowledge_file(path, entries=True)
         problems.extend(raw.problems)
         for number, record in enumerate(raw.records, start=1):
             entry, record_problems = _validate_record(raw, number, record)
@@ -72,7 +72,9 @@ def load_with_origins(paths: Sequence[Path | str]) -> tuple[list[Entry], list[Pa
     return entries, files, first_seen_in
 
 
-def _validate_record(raw: RawFile, number: int, record: dict[str, Any]) -> tuple[Entry | None, list[Problem]]:
+def _validate_record(raw: RawFile, number: int, record: dict[str, Any] | Entry) -> tuple[Entry | None, list[Problem]]:
+    if isinstance(record, Entry):
+        return record, []  # validated as it was read (JSONL, which has no default category to fill in)
     label = str(record["id"]) if isinstance(record.get("id"), str) and record["id"].strip() else f"#{number}"
     if raw.category is not None and not record.get("category"):
         record = record | {"category": raw.category}
