@@ -931,6 +931,97 @@ done:
     return result;
 }
 
+/* Whether `code` occurs in one of the lines of data[start:stop] that have two or more characters. */
+static int
+in_long_line(int kind, const void *data, Py_ssize_t start, Py_ssize_t stop, Py_UCS4 code)
+{
+    while (start < stop) {
+        Py_ssize_t end = start;
+        int seen = 0;
+        while (end < stop && PyUnicode_READ(kind, data, end) != '\n') {
+            seen |= PyUnicode_READ(kind, data, end) == code;
+            end++;
+        }
+        if (seen && end - start > 1) {
+            return 1;
+        }
+        start = end + 1;
+    }
+    return 0;
+}
+
+/* character_shares(compact, joined, offsets, numbers) -> [(best, covered), …]: character_shares_python in
+ * matcher.py. For each entry number, its texts joined[offsets[n]:offsets[n + 1]] (one per line) of two or
+ * more characters: the best share of one text's characters that occur in `compact`, and how many of
+ * `compact`'s characters occur in one of them. */
+static PyObject *
+character_shares(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1]) || !PyList_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "character_shares(compact: str, joined: str, offsets, numbers: list)");
+        return NULL;
+    }
+    PyObject *compact = args[0], *joined = args[1], *numbers = args[3];
+    Py_buffer offsets_view;
+    if (read_buffer(args[2], &offsets_view, 8, "offsets") < 0) {
+        return NULL;
+    }
+    const int64_t *offsets = offsets_view.buf;
+    Py_ssize_t entries = offsets_view.len / 8 - 1, joined_length = PyUnicode_GET_LENGTH(joined);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(compact);
+    int query_kind = PyUnicode_KIND(compact), kind = PyUnicode_KIND(joined);
+    const void *query_data = PyUnicode_DATA(compact), *data = PyUnicode_DATA(joined);
+    Py_ssize_t count = PyList_GET_SIZE(numbers);
+    PyObject *result = PyList_New(count);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t c = 0; c < count; c++) {
+        Py_ssize_t number = PyLong_AsSsize_t(PyList_GET_ITEM(numbers, c));
+        if (number == -1 && PyErr_Occurred()) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        if (number < 0 || number >= entries || offsets[number] < 0 || offsets[number + 1] < offsets[number] ||
+            offsets[number + 1] > joined_length) {
+            PyErr_SetString(PyExc_IndexError, "character_shares: entry outside the offsets");
+            Py_CLEAR(result);
+            goto done;
+        }
+        Py_ssize_t first = offsets[number], last = offsets[number + 1];
+        double best = 0.0;
+        for (Py_ssize_t start = first; start < last;) {
+            Py_ssize_t end = start, found = 0;
+            for (; end < last && PyUnicode_READ(kind, data, end) != '\n'; end++) {
+                Py_UCS4 code = PyUnicode_READ(kind, data, end);
+                for (Py_ssize_t q = 0; q < size; q++) {
+                    if (PyUnicode_READ(query_kind, query_data, q) == code) {
+                        found++;
+                        break;
+                    }
+                }
+            }
+            if (end - start > 1 && (double)found / (double)(end - start) > best) {
+                best = (double)found / (double)(end - start);
+            }
+            start = end + 1; /* past the line break */
+        }
+        Py_ssize_t covered = 0;
+        for (Py_ssize_t q = 0; q < size; q++) {
+            covered += in_long_line(kind, data, first, last, PyUnicode_READ(query_kind, query_data, q));
+        }
+        PyObject *pair = Py_BuildValue("(dn)", best, covered);
+        if (pair == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, c, pair);
+    }
+done:
+    PyBuffer_Release(&offsets_view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"set_fold_table", set_fold_table, METH_O, "Set the BMP folding table: {code point: code point}."},
     {"fold", fold, METH_O, "The text with every character of the folding table replaced."},
@@ -939,6 +1030,8 @@ static PyMethodDef methods[] = {
      "Matcher's retrieval: the best entries for the query's terms, with their scores."},
     {"cover", (PyCFunction)(void (*)(void))cover, METH_FASTCALL,
      "Matcher's coverage features (columns 0-7) and each candidate's best phrasing."},
+    {"character_shares", (PyCFunction)(void (*)(void))character_shares, METH_FASTCALL,
+     "Per entry: the best share of a listed text's characters in the query, and the query characters listed."},
     {"analyse", (PyCFunction)(void (*)(void))analyse, METH_FASTCALL,
      "Segmenter.analyse_normalised: (words, runs) of normalised text."},
     {NULL, NULL, 0, NULL},

@@ -51,6 +51,8 @@ class Index:
     text_offsets: array
     keywords: str  # per entry, its compact keywords one per line, as one string
     keyword_offsets: array
+    categories: str  # per entry, the compact parts of its category ("信用卡|分期") one per line
+    category_offsets: array
     idf: array  # per term
     kinds: array
 
@@ -69,7 +71,8 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     run_texts: list[str] = []
     run_groups, run_lengths = array("i"), array("i")
     phrasing_start = array("i", [0])
-    texts, keywords = _Strings(), _Strings()
+    texts, keywords, categories = _Strings(), _Strings(), _Strings()
+    category_parts: dict[str, str] = {}
     pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     analyse = segmenter.words_and_runs
     word = vocabulary.words.__getitem__  # adds new words
@@ -137,6 +140,11 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
         compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
         keywords.append("\n".join(keyword for keyword in compact if keyword))
+        parts = category_parts.get(entry.category)
+        if parts is None:
+            compact = (normalise(part).replace(" ", "") for part in entry.category.split("|"))
+            parts = category_parts[entry.category] = "\n".join(part for part in compact if part)
+        categories.append(parts)
         if len(group_entry) - chunk[0] >= _CHUNK:
             flush()
     flush()
@@ -224,6 +232,8 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         text_offsets=texts.offsets,
         keywords=keywords.join(),
         keyword_offsets=keywords.offsets,
+        categories=categories.join(),
+        category_offsets=categories.offsets,
         idf=array("d", idf.tobytes()),
         kinds=array("b", kinds.tobytes()),
     )

@@ -53,6 +53,11 @@ FEATURES = (
     "lcs",  # longest common subsequence with the best phrasing, normalised
     "ratio",  # rapidfuzz ratio with the best phrasing
     "phrasing_length",  # short titles ("X问题") attract everything; long ones say more
+    # Keywords and category written partly: 刷卡分期 still meets the keyword 帐单分期, a typo does not lose a
+    # keyword. Keywords and category parts of 2+ characters; characters counted wherever the query has them.
+    "keyword_characters_best",  # the best share of one keyword's characters found in the query
+    "keyword_characters",  # share of the query's characters found in its keywords
+    "category_characters_best",  # the best share of one category part's characters found in the query
 )
 QUERY_FEATURES = (  # the evidence for "none of them"
     "known",  # share of the query's weight made of terms the knowledge base uses
@@ -79,9 +84,25 @@ class ScoringWeights:
     postings_per_term: int = 128
     # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES;
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
-    model: tuple[float, ...] = (3.515, 2.242, -1.059, 0.304, -1.274, 2.373, -0.421, 2.299, 1.774, 2.436, 2.837, -1.856)
-    none_model: tuple[float, ...] = (-0.215, -1.304, -0.816, -0.891)
-    none_bias: float = 7.245
+    model: tuple[float, ...] = (
+        3.757,
+        1.934,
+        -0.691,
+        0.011,
+        -1.259,
+        2.192,
+        -0.267,
+        2.299,
+        -0.376,
+        1.888,
+        2.22,
+        -1.927,
+        0.89,
+        2.215,
+        0.768,
+    )
+    none_model: tuple[float, ...] = (-0.365, -1.105, -0.767, -0.722)
+    none_bias: float = 8.404
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
@@ -333,7 +354,8 @@ class Matcher:
         return rows
 
     def _string_features(self, compact: str, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
-        """Keywords written out, LCS and ratio with the chosen phrasing, and that phrasing's length."""
+        """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, and how much
+        of the keywords and category the query writes."""
         index = self._index
         texts, text_offsets = index.texts, index.text_offsets
         keywords, keyword_offsets = index.keywords, index.keyword_offsets
@@ -341,9 +363,14 @@ class Matcher:
         # One rapidfuzz call for all candidates: the longest common subsequence gives both string features.
         # Compact strings are already normalised, hence processor=None on purpose.
         common = process.cdist((compact,), chosen, scorer=LCSseq.similarity, processor=None, dtype=np.int32)[0]
+        shares = _speedups.character_shares if _speedups is not None else character_shares_python
+        keyword_shares = shares(compact, keywords, keyword_offsets, numbers)
+        category_shares = shares(compact, index.categories, index.category_offsets, numbers)
         size = len(compact)
         features = []
-        for number, text, shared in zip(numbers, chosen, common.tolist(), strict=True):
+        for number, text, shared, (keyword_best, keyword_covered), (category_best, _) in zip(
+            numbers, chosen, common.tolist(), keyword_shares, category_shares, strict=True
+        ):
             listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
             written = sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0
             length = len(text)
@@ -354,6 +381,9 @@ class Matcher:
                     shared / max(length, size, 1),
                     2.0 * shared / max(length + size, 1),
                     min(length, 30) / 30.0,
+                    keyword_best,
+                    keyword_covered / max(size, 1),
+                    category_best,
                 )
             )
         return features
@@ -375,3 +405,20 @@ class Matcher:
         if top >= self.thresholds.suggest:
             return Tier.SUGGEST
         return Tier.NONE
+
+
+def character_shares_python(
+    compact: str, joined: str, offsets: Sequence[int], numbers: list[int]
+) -> list[tuple[float, int]]:
+    """For each entry number, its texts (`joined[offsets[n]:offsets[n + 1]]`, one per line) of 2+ characters:
+    the best share of one text's characters found in `compact`, and how many of `compact`'s characters occur
+    in one of them (each character of the query counted once, however many texts share it)."""
+    present = set(compact)
+    shares = []
+    for number in numbers:
+        listed = joined[offsets[number] : offsets[number + 1]]
+        texts = [text for text in listed.split("\n") if len(text) > 1] if listed else []
+        best = max((sum(character in present for character in text) / len(text) for text in texts), default=0.0)
+        characters = set("".join(texts))
+        shares.append((best, sum(character in characters for character in compact)))
+    return shares

@@ -18,7 +18,7 @@ from tests.bot_harness import ROOT, RunningBot, eventually, running_bot
 from tests.bot_harness import texts_sent as _texts
 
 CUSTOMER, MANAGER, STAFF, GROUP = 9501, 901, 900, -1003131
-AMBIGUOUS, PICKED = "发票开错了", "invoice-title-change"
+AMBIGUOUS, PICKED = "开票信息不对", "invoice-title-change"
 
 
 @pytest.fixture

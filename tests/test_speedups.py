@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+from array import array
 
 import jieba
 import numpy as np
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 import knowledge.text as text
 from knowledge import Entry, KnowledgeBase
 from knowledge.lexicon import STOP_WORDS
+from knowledge.matcher import character_shares_python
 from knowledge.text import Segmenter, fold_python, normalise, separate_python
 
 speedups = text._speedups
@@ -146,6 +148,20 @@ def test_candidate_features_match_numpy(crowded: KnowledgeBase, words: list[str]
     reference = matcher._candidate_features_numpy(query, numbers, scores, scores[0])
     assert compiled.shape == reference.shape
     assert np.array_equal(compiled, reference)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.lists(st.lists(texts, max_size=4), min_size=1, max_size=6))
+@example("退款订单", [["退款", "订单号", "x"], [], ["退"]])
+def test_character_shares_match_python(compact: str, listed: list[list[str]]) -> None:
+    joined = "".join(text for texts_of_entry in listed for text in ["\n".join(texts_of_entry)])
+    offsets = array("q", [0])
+    for texts_of_entry in listed:
+        offsets.append(offsets[-1] + len("\n".join(texts_of_entry)))
+    numbers = list(range(len(listed)))[::-1]
+    assert speedups.character_shares(compact, joined, offsets, numbers) == character_shares_python(
+        compact, joined, offsets, numbers
+    )
 
 
 def test_retrieval_breaks_ties_by_entry_number(crowded: KnowledgeBase) -> None:
