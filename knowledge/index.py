@@ -66,16 +66,19 @@ class Vocabulary:
         return len(self._kinds) - 1
 
     def add_ngrams(self, keys: np.ndarray) -> np.ndarray:
-        """Ids of n-gram keys, new keys getting the next ids."""
+        """Ids of n-gram keys, new keys getting the next ids (in key order)."""
         distinct = sorted_unique(keys)
-        fresh = distinct[self.find_ngrams(distinct) < 0]
-        ids = np.arange(len(self._kinds), len(self._kinds) + len(fresh), dtype=np.int32)
+        # Sorted needles: numpy's binary search starts each one where the previous one ended.
+        ids = self.find_ngrams(distinct)
+        new = ids < 0
+        fresh = distinct[new]
+        ids[new] = np.arange(len(self._kinds), len(self._kinds) + len(fresh), dtype=np.int32)
         self._kinds.frombytes(np.where(fresh >> NGRAM_SHIFT == 0, UNIGRAM, BIGRAM).astype(np.int8).tobytes())
-        merged = np.concatenate((self.ngram_keys, fresh))
-        order = np.argsort(merged, kind="stable")  # two sorted runs: a merge
-        self.ngram_keys = merged[order]
-        self.ngram_ids = np.concatenate((self.ngram_ids, ids))[order]
-        return self.find_ngrams(keys)
+        places = np.searchsorted(self.ngram_keys, fresh)
+        self.ngram_keys = np.insert(self.ngram_keys, places, fresh)
+        self.ngram_ids = np.insert(self.ngram_ids, places, ids[new])
+        # Each key's id through its place among this batch's distinct keys, a far smaller table to search.
+        return ids[np.searchsorted(distinct, keys)]
 
     def find_ngrams(self, keys: np.ndarray) -> np.ndarray:
         """Ids of n-gram keys, -1 for keys no entry uses."""
