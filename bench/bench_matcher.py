@@ -140,6 +140,9 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--one"]:
         run_one(int(argv[1]), Path(argv[2]))
         return
+    if any(not arg.isdigit() for arg in argv):
+        print(f"usage: {Path(__file__).name} [SIZE ...]   (entries per knowledge base; default 1000 10000 100000)")
+        sys.exit(0 if argv[:1] in (["-h"], ["--help"]) else 2)
     for size in [int(arg) for arg in argv] or DEFAULT_SIZES:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "kb.jsonl"
