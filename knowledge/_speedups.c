@@ -8,6 +8,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Basic Multilingual Plane code point -> its fold (0: unchanged). The table is BMP-only by design. */
@@ -1022,6 +1023,156 @@ done:
     return result;
 }
 
+static int
+compare_keys(const void *left, const void *right)
+{
+    int64_t a = *(const int64_t *)left, b = *(const int64_t *)right;
+    return (a > b) - (a < b);
+}
+
+#define NGRAM_SHIFT 21
+#define WORD_KEY ((int64_t)1 << 42)
+#define GROUP_SHIFT 43
+
+/* group_keys(run_texts, run_groups, word_groups, word_terms, first_group, group_count) -> (distinct, counts)
+ *
+ * One chunk of an index build (build.py's flush): every group's rows as int64 keys, (group - first_group)
+ * in the high bits, then a word id above every n-gram key, or a CJK unigram (its code point) or bigram (two
+ * code points) of the group's runs text (runs separated and ended by NUL, so no bigram spans two runs). As
+ * np.unique(keys, return_counts=True) gives them: distinct keys ascending, each with its count; both as
+ * bytes of int64. Each group is sorted on its own, a few hundred keys at most, where numpy sorts them all. */
+static PyObject *
+group_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "group_keys(run_texts: list, run_groups, word_groups, word_terms, first_group, group_count)");
+        return NULL;
+    }
+    Py_ssize_t first = PyLong_AsSsize_t(args[4]), group_count = PyLong_AsSsize_t(args[5]);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_buffer run_groups_view, word_groups_view, word_terms_view;
+    if (read_buffer(args[1], &run_groups_view, 4, "run_groups") < 0) {
+        return NULL;
+    }
+    if (read_buffer(args[2], &word_groups_view, 4, "word_groups") < 0) {
+        PyBuffer_Release(&run_groups_view);
+        return NULL;
+    }
+    if (read_buffer(args[3], &word_terms_view, 4, "word_terms") < 0) {
+        PyBuffer_Release(&run_groups_view);
+        PyBuffer_Release(&word_groups_view);
+        return NULL;
+    }
+    PyObject *texts = args[0], *result = NULL;
+    const int32_t *run_groups = run_groups_view.buf, *word_groups = word_groups_view.buf;
+    const int32_t *word_terms = word_terms_view.buf;
+    Py_ssize_t text_count = PyList_GET_SIZE(texts), word_count = word_groups_view.len / 4;
+    Py_ssize_t *starts = NULL, *filled = NULL;
+    int64_t *keys = NULL, *distinct = NULL, *counts = NULL;
+    if (run_groups_view.len / 4 != text_count || word_terms_view.len / 4 != word_count || group_count < 0) {
+        PyErr_SetString(PyExc_ValueError, "group_keys: arrays of inconsistent sizes");
+        goto done;
+    }
+    starts = PyMem_Calloc(group_count + 1, sizeof(Py_ssize_t));
+    filled = PyMem_Calloc(group_count + 1, sizeof(Py_ssize_t));
+    if (starts == NULL || filled == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* Rows per group, then where each group's rows start. */
+    for (Py_ssize_t i = 0; i < word_count; i++) {
+        Py_ssize_t group = word_groups[i] - first;
+        if (group < 0 || group >= group_count) {
+            PyErr_SetString(PyExc_IndexError, "group_keys: word group outside the chunk");
+            goto done;
+        }
+        starts[group + 1]++;
+    }
+    for (Py_ssize_t t = 0; t < text_count; t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        Py_ssize_t group = run_groups[t] - first;
+        if (!PyUnicode_Check(text) || group < 0 || group >= group_count) {
+            PyErr_SetString(PyExc_ValueError, "group_keys: a runs text that is not a str, or outside the chunk");
+            goto done;
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_UCS4 previous = 0;
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+            Py_UCS4 code = PyUnicode_READ(kind, data, i);
+            starts[group + 1] += (code != 0) + (code != 0 && previous != 0);
+            previous = code;
+        }
+    }
+    for (Py_ssize_t g = 0; g < group_count; g++) {
+        starts[g + 1] += starts[g];
+    }
+    Py_ssize_t total = starts[group_count];
+    keys = PyMem_Malloc((total + 1) * sizeof(int64_t));
+    distinct = PyMem_Malloc((total + 1) * sizeof(int64_t));
+    counts = PyMem_Malloc((total + 1) * sizeof(int64_t));
+    if (keys == NULL || distinct == NULL || counts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < word_count; i++) {
+        Py_ssize_t group = word_groups[i] - first;
+        keys[starts[group] + filled[group]++] = (int64_t)word_terms[i] + WORD_KEY;
+    }
+    for (Py_ssize_t t = 0; t < text_count; t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        Py_ssize_t group = run_groups[t] - first;
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_UCS4 previous = 0;
+        for (Py_ssize_t i = 0; i < PyUnicode_GET_LENGTH(text); i++) {
+            Py_UCS4 code = PyUnicode_READ(kind, data, i);
+            if (code != 0) {
+                keys[starts[group] + filled[group]++] = code;
+                if (previous != 0) {
+                    keys[starts[group] + filled[group]++] = ((int64_t)previous << NGRAM_SHIFT) | code;
+                }
+            }
+            previous = code;
+        }
+    }
+    Py_ssize_t written = 0;
+    for (Py_ssize_t g = 0; g < group_count; g++) {
+        int64_t *begin = keys + starts[g];
+        Py_ssize_t size = starts[g + 1] - starts[g];
+        qsort(begin, size, sizeof(int64_t), compare_keys);
+        int64_t high = (int64_t)g << GROUP_SHIFT;
+        for (Py_ssize_t i = 0; i < size; i++) {
+            if (i > 0 && begin[i] == begin[i - 1]) {
+                counts[written - 1]++;
+                continue;
+            }
+            distinct[written] = high | begin[i];
+            counts[written++] = 1;
+        }
+    }
+    PyObject *distinct_bytes = PyBytes_FromStringAndSize((const char *)distinct, written * sizeof(int64_t));
+    PyObject *count_bytes = PyBytes_FromStringAndSize((const char *)counts, written * sizeof(int64_t));
+    if (distinct_bytes != NULL && count_bytes != NULL) {
+        result = PyTuple_Pack(2, distinct_bytes, count_bytes);
+    }
+    Py_XDECREF(distinct_bytes);
+    Py_XDECREF(count_bytes);
+done:
+    PyMem_Free(starts);
+    PyMem_Free(filled);
+    PyMem_Free(keys);
+    PyMem_Free(distinct);
+    PyMem_Free(counts);
+    PyBuffer_Release(&run_groups_view);
+    PyBuffer_Release(&word_groups_view);
+    PyBuffer_Release(&word_terms_view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"set_fold_table", set_fold_table, METH_O, "Set the BMP folding table: {code point: code point}."},
     {"fold", fold, METH_O, "The text with every character of the folding table replaced."},
@@ -1032,6 +1183,8 @@ static PyMethodDef methods[] = {
      "Matcher's coverage features (columns 0-7) and each candidate's best phrasing."},
     {"character_shares", (PyCFunction)(void (*)(void))character_shares, METH_FASTCALL,
      "Per entry: the best share of a listed text's characters in the query, and the query characters listed."},
+    {"group_keys", (PyCFunction)(void (*)(void))group_keys, METH_FASTCALL,
+     "An index build chunk's distinct (group, key) rows with their counts, as np.unique gives them."},
     {"analyse", (PyCFunction)(void (*)(void))analyse, METH_FASTCALL,
      "Segmenter.analyse_normalised: (words, runs) of normalised text."},
     {NULL, NULL, 0, NULL},

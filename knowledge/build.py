@@ -22,6 +22,11 @@ from knowledge.model import Entry
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
 from knowledge.text import Segmenter, normalise
 
+try:  # a chunk's rows grouped and counted in C (see _speedups.c); numpy otherwise
+    from knowledge import _speedups
+except ImportError:  # installed without a C compiler
+    _speedups = None
+
 if TYPE_CHECKING:
     from knowledge.matcher import ScoringWeights
 
@@ -97,20 +102,13 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     chunk = [0]  # first group of the chunk being collected
 
     def flush() -> None:
-        codes = np.frombuffer("".join(run_texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        owners = np.repeat(_np(run_groups, np.int32), _np(run_lengths, np.int32))
-        used = codes != 0
-        pairs = used[:-1] & used[1:]
-        # One int64 per row: group in the chunk (high bits), then a word id above every n-gram key.
-        keys = np.concatenate(
-            (
-                _np(word_terms, np.int32).astype(np.int64) + _WORD_KEY,
-                codes[used],
-                (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs],
+        if _speedups is None:
+            distinct, counts = _group_keys_numpy(run_texts, run_groups, run_lengths, word_groups, word_terms, chunk[0])
+        else:
+            found = _speedups.group_keys(
+                run_texts, run_groups, word_groups, word_terms, chunk[0], len(group_entry) - chunk[0]
             )
-        )
-        groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs])) - chunk[0]
-        distinct, counts = np.unique((groups.astype(np.int64) << _GROUP_SHIFT) | keys, return_counts=True)
+            distinct, counts = (np.frombuffer(values, dtype=np.int64) for values in found)
         keys = distinct & ((1 << _GROUP_SHIFT) - 1)
         terms = keys - _WORD_KEY
         ngrams = keys < _WORD_KEY
@@ -237,6 +235,26 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         idf=array("d", idf.tobytes()),
         kinds=array("b", kinds.tobytes()),
     )
+
+
+def _group_keys_numpy(
+    run_texts: list[str], run_groups: array, run_lengths: array, word_groups: array, word_terms: array, first: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A chunk's distinct (group, key) rows and their counts: one int64 per row, the group in the chunk in the
+    high bits, then a word id above every n-gram key, or a CJK unigram or bigram of the group's runs."""
+    codes = np.frombuffer("".join(run_texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    owners = np.repeat(_np(run_groups, np.int32), _np(run_lengths, np.int32))
+    used = codes != 0
+    pairs = used[:-1] & used[1:]
+    keys = np.concatenate(
+        (
+            _np(word_terms, np.int32).astype(np.int64) + _WORD_KEY,
+            codes[used],
+            (codes[:-1][pairs] << NGRAM_SHIFT) | codes[1:][pairs],
+        )
+    )
+    groups = np.concatenate((_np(word_groups, np.int32), owners[used], owners[:-1][pairs])) - first
+    return np.unique((groups.astype(np.int64) << _GROUP_SHIFT) | keys, return_counts=True)
 
 
 def _np(values: array, dtype: type) -> np.ndarray:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import knowledge.text as text
 from knowledge import Entry, KnowledgeBase
+from knowledge.build import _group_keys_numpy
 from knowledge.lexicon import STOP_WORDS
 from knowledge.matcher import character_shares_python
 from knowledge.text import Segmenter, fold_python, normalise, separate_python
@@ -162,6 +163,40 @@ def test_character_shares_match_python(compact: str, listed: list[list[str]]) ->
     assert speedups.character_shares(compact, joined, offsets, numbers) == character_shares_python(
         compact, joined, offsets, numbers
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.text(alphabet="退款订单发货㐀䶵\U00020000", min_size=1, max_size=6), max_size=4),
+            st.lists(st.integers(0, 50), max_size=6),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 1000),
+)
+def test_chunk_rows_match_numpy(groups: list[tuple[list[str], list[int]]], first: int) -> None:
+    """A build chunk's distinct (group, key) rows and counts, as np.unique gives them."""
+    run_texts, run_groups, run_lengths = [], array("i"), array("i")
+    word_groups, word_terms = array("i"), array("i")
+    for number, (runs, words) in enumerate(groups, start=first):
+        word_terms.extend(words)
+        word_groups.extend([number] * len(words))
+        if runs:
+            joined = "\0".join(runs) + "\0"
+            run_texts.append(joined)
+            run_groups.append(number)
+            run_lengths.append(len(joined))
+    distinct, counts = (
+        np.frombuffer(values, dtype=np.int64)
+        for values in speedups.group_keys(run_texts, run_groups, word_groups, word_terms, first, len(groups))
+    )
+    expected_distinct, expected_counts = _group_keys_numpy(
+        run_texts, run_groups, run_lengths, word_groups, word_terms, first
+    )
+    assert np.array_equal(distinct, expected_distinct) and np.array_equal(counts, expected_counts)
 
 
 def test_retrieval_breaks_ties_by_entry_number(crowded: KnowledgeBase) -> None:
