@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = ("时间 Time", "客户 Customer", "内容 Text", "置信度 Confidence")
 ROWS = [
     (datetime(2026, 11, 1, 9, 30), "王芳", "怎么退货？", 0.91),
-    (datetime(2026, 11, 1, 9, 31), "Bob", "=HYPERLINK(\"http://evil\")", None),
+    (datetime(2026, 11, 1, 9, 31), "Bob", '=HYPERLINK("http://evil")', None),
     (datetime(2026, 11, 1, 9, 32), "张三", "bell\x07 in text", 0.5),
 ]
 
@@ -40,7 +40,7 @@ def test_csv_has_bom_and_neutralises_formulas(tmp_path: Path) -> None:
     header, *rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert tuple(header) == HEADER
     assert rows[0] == ["2026-11-01 09:30:00", "王芳", "怎么退货？", "0.91"]
-    assert rows[1][2] == "'=HYPERLINK(\"http://evil\")" and rows[1][3] == ""
+    assert rows[1][2] == '\'=HYPERLINK("http://evil")' and rows[1][3] == ""
 
 
 def test_xlsx_keeps_types_and_never_stores_customer_formulas(tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def seed_history(session: Session, now: datetime = NOW) -> dict[str, int]:
     contact(bob, 25, "bot", "抱歉，我没找到答案。", "no_answer")
     contact(alice, 48, "customer", "快递还没到，我要投诉", "complaint", ticket=late)
     contact(alice, 47.7, "staff", "非常抱歉，马上为您查询", ticket=late, staff="李客服")
-    contact(bob, 24, "customer", "=HYPERLINK(\"x\") 态度太差", "complaint", ticket=rude)
+    contact(bob, 24, "customer", '=HYPERLINK("x") 态度太差', "complaint", ticket=rude)
     # Outside the week: must never be counted or exported.
     contact(alice, 24 * 10, "customer", "上个月的问题", "no_answer")
     return {"contacts": 11, "customer": 6, "bot": 4, "staff": 1, "no_answer_in": 2, "alice": 6}
