@@ -386,6 +386,18 @@ close_run(PyObject *run, PyObject *runs)
     return PyList_SetSlice(run, 0, size, NULL);
 }
 
+/* (tuple(words), tuple(runs)): what Segmenter.words_and_runs returns. */
+static PyObject *
+tuple_pair(PyObject *words, PyObject *runs)
+{
+    PyObject *word_tuple = PyList_AsTuple(words);
+    PyObject *run_tuple = word_tuple == NULL ? NULL : PyList_AsTuple(runs);
+    PyObject *pair = run_tuple == NULL ? NULL : PyTuple_Pack(2, word_tuple, run_tuple);
+    Py_XDECREF(word_tuple);
+    Py_XDECREF(run_tuple);
+    return pair;
+}
+
 /* (words, runs) of one piece without spaces: Segmenter._piece in text.py.
  *
  * jieba's blocks are cut with the dynamic programme, any other character stands alone; stop words are
@@ -456,13 +468,7 @@ analyse_piece(const Dictionary *dictionary, PyObject *stop_words, PyObject *text
     if (close_run(run, runs) < 0) {
         goto done;
     }
-    PyObject *word_tuple = PyList_AsTuple(words);
-    PyObject *run_tuple = word_tuple == NULL ? NULL : PyList_AsTuple(runs);
-    if (run_tuple != NULL) {
-        result = PyTuple_Pack(2, word_tuple, run_tuple);
-    }
-    Py_XDECREF(word_tuple);
-    Py_XDECREF(run_tuple);
+    result = tuple_pair(words, runs);
 done:
     Py_XDECREF(tokens);
     Py_XDECREF(words);
@@ -546,13 +552,7 @@ analyse(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
     }
-    PyObject *word_tuple = PyList_AsTuple(words);
-    PyObject *run_tuple = word_tuple == NULL ? NULL : PyList_AsTuple(runs);
-    if (run_tuple != NULL) {
-        result = PyTuple_Pack(2, word_tuple, run_tuple);
-    }
-    Py_XDECREF(word_tuple);
-    Py_XDECREF(run_tuple);
+    result = tuple_pair(words, runs);
 done:
     Py_DECREF(pieces);
     Py_XDECREF(words);

@@ -15,6 +15,7 @@ when the query is mostly unknown words or matches weakly. It accounts for the ru
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -288,15 +289,18 @@ class Matcher:
         reference)."""
         if _speedups is None:
             return self._candidate_features_numpy(query, numbers, scores, best)
-        index = self._index
         mass = query.mass
         packed, chosen_phrasings = _speedups.cover(
-            numbers,
-            scores,
-            best,
-            query.ceiling,
-            mass[0] + mass[1] + mass[2],
-            len(FEATURES),
+            numbers, scores, best, query.ceiling, mass[0] + mass[1] + mass[2], len(FEATURES), *self._cover_arrays(query)
+        )
+        rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
+        rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings)
+        return rows
+
+    def _cover_arrays(self, query: _Query) -> tuple[np.ndarray | array, ...]:
+        """The query's and the index's arrays `_speedups.cover` reads, in its order."""
+        index = self._index
+        return (
             query.sorted_terms,
             query.sorted_weights,
             query.sorted_kinds,
@@ -308,9 +312,6 @@ class Matcher:
             index.phrasing_divisors,
             query.divisors,
         )
-        rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
-        rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings)
-        return rows
 
     def _candidate_features_numpy(
         self, query: _Query, numbers: list[int], scores: list[float], best: float

@@ -219,20 +219,8 @@ def test_retrieval_rejects_bad_arrays(crowded: KnowledgeBase) -> None:
 
 def test_cover_rejects_bad_arguments(crowded: KnowledgeBase) -> None:
     matcher = crowded.matcher
-    index = matcher._index
     query = matcher._query("退款订单")
-    arrays = (
-        query.sorted_terms,
-        query.sorted_weights,
-        query.sorted_kinds,
-        index.entry_terms,
-        index.entry_slots,
-        index.term_offsets,
-        index.phrasing_starts,
-        index.phrasing_total,
-        index.phrasing_divisors,
-        query.divisors,
-    )
+    arrays = matcher._cover_arrays(query)
     with pytest.raises(TypeError):
         speedups.cover([0, 1], [1.0], 1.0, 1.0, 1.0, 12, *arrays)  # numbers and scores differ in length
     with pytest.raises(IndexError):
