@@ -1,8 +1,16 @@
-/* Compiled versions of the text loops a knowledge-base build spends most of its time in.
+/* Compiled versions of the loops the matcher spends most of its time in, in the order a message meets them:
  *
- * knowledge/text.py holds the reference versions in Python and uses these only when they were compiled;
- * tests check that both give the same output. Nothing here holds state between calls except the folding
- * table, set once at import.
+ *   fold, separate       normalise's first and last steps                     (text.py)
+ *   analyse              jieba's dynamic programme, stop words, CJK runs        (text.py: Segmenter)
+ *   retrieve             postings summed per entry, the best few kept           (matcher.py)
+ *   cover                coverage features and each candidate's best phrasing  (matcher.py)
+ *   character_shares     keywords and category written partly                   (matcher.py)
+ *   group_keys           an index build chunk's (text, term) rows counted       (build.py)
+ *
+ * Each has a reference version in Python or numpy next to its caller, used when this module was not
+ * compiled; tests check both give the same output, scores to the last bit. Nothing here holds state between
+ * calls except the folding table, set once at import. Every function holds the GIL throughout, so the
+ * matcher stays safe to share between threads.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
