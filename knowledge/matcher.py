@@ -86,23 +86,11 @@ class ScoringWeights:
     postings_per_term: int = 128
     # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES;
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
+    # fmt: off
     model: tuple[float, ...] = (
-        3.586,
-        1.996,
-        -0.68,
-        0.108,
-        -1.33,
-        2.252,
-        -0.224,
-        2.368,
-        -0.26,
-        2.015,
-        2.413,
-        -1.902,
-        0.737,
-        2.442,
-        1.07,
+        3.586, 1.996, -0.68, 0.108, -1.33, 2.252, -0.224, 2.368, -0.26, 2.015, 2.413, -1.902, 0.737, 2.442, 1.07
     )
+    # fmt: on
     none_model: tuple[float, ...] = (-0.583, -1.359, -1.049, -0.922)
     none_bias: float = 7.988
 
