@@ -87,21 +87,36 @@ def shop() -> KnowledgeBase:
     return KnowledgeBase.from_entries(SHOP)
 
 
-@pytest.mark.parametrize(
-    ("message", "expected"),
-    [
-        ("怎么退货", "return-how"),
-        ("我想退货，怎么操作？", "return-how"),
-        ("退款几天能到账", "refund-when"),
-        ("我的快递到哪里了", "track"),
-        ("发票怎么开", "invoice"),
-        ("忘了密码，登录不了", "password"),
-        ("How can I get a REFUND?", "refund-en"),
-    ],
-)
+CLEAR_QUESTIONS = [
+    ("怎么退货", "return-how"),
+    ("我想退货，怎么操作？", "return-how"),
+    ("退款几天能到账", "refund-when"),
+    ("我的快递到哪里了", "track"),
+    ("发票怎么开", "invoice"),
+    ("忘了密码，登录不了", "password"),
+    ("How can I get a REFUND?", "refund-en"),
+]
+
+
+@pytest.mark.parametrize(("message", "expected"), CLEAR_QUESTIONS)
 def test_clear_questions_are_answered(shop: KnowledgeBase, message: str, expected: str) -> None:
     """A message close to one phrasing is answered outright with that entry."""
     match = shop.match(message)
+    assert match.tier is Tier.ANSWER, match
+    assert match.best is not None and match.best.entry.id == expected
+
+
+@pytest.fixture(scope="module")
+def bare_shop() -> KnowledgeBase:
+    """The shop as another system might export it: no keywords, no categories."""
+    return KnowledgeBase.from_entries([entry.model_copy(update={"keywords": [], "category": ""}) for entry in SHOP])
+
+
+@pytest.mark.parametrize(("message", "expected"), CLEAR_QUESTIONS)
+def test_clear_questions_are_answered_without_keywords(bare_shop: KnowledgeBase, message: str, expected: str) -> None:
+    """Keyword evidence counts relative to the other candidates: where no entry lists keywords, a clear
+    question keeps the confidence to be answered (raw keyword scores made "none of them" win instead)."""
+    match = bare_shop.match(message)
     assert match.tier is Tier.ANSWER, match
     assert match.best is not None and match.best.entry.id == expected
 
