@@ -13,7 +13,7 @@ from pathlib import Path
 
 from knowledge.advice import advise
 from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
-from knowledge.fit import calibrate, collect, cross_validate, fit, weights_source
+from knowledge.fit import DEFAULT_MAX_WRONG, calibrate, collect, cross_validate, fit, weights_source
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import load_entries, load_with_origins
@@ -139,7 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit_parser.add_argument("--folds", type=int, default=2, help="cross-validation folds, split by entry")
     fit_parser.add_argument("--l2", type=float, default=1e-3, help="L2 penalty on the weights")
     fit_parser.add_argument(
-        "--max-wrong", type=float, default=0.045, help="answered_wrong to calibrate to at the shipped thresholds"
+        "--max-wrong",
+        type=float,
+        default=DEFAULT_MAX_WRONG,
+        help=f"answered_wrong to calibrate to at the shipped thresholds (default {DEFAULT_MAX_WRONG})",
     )
     fit_parser.set_defaults(handler=run_fit)
 

@@ -21,6 +21,11 @@ from knowledge.knowledge_base import KnowledgeBase
 from knowledge.matcher import FEATURES, QUERY_FEATURES, ScoringWeights
 from knowledge.model import Entry, Thresholds
 
+# What "none of them" is calibrated to on the phrasings it was fitted on. Held-out folds come out up to a
+# point higher (0.037 / 0.049 at 0.04, 0.046 / 0.054 at 0.045), and a new knowledge base must stay under
+# 0.05: a wrong answer costs a customer more than a suggestion does.
+DEFAULT_MAX_WRONG = 0.04
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -146,7 +151,7 @@ def cross_validate(
     *,
     folds: int = 2,
     l2: float = 1e-3,
-    max_wrong: float = 0.045,
+    max_wrong: float = DEFAULT_MAX_WRONG,
     thresholds: Thresholds | None = None,
 ) -> list[EvalReport]:
     """Fit (and calibrate) on the phrasings of some entries, score the phrasings of the others; out-of-scope

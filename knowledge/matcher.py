@@ -92,7 +92,7 @@ class ScoringWeights:
     )
     # fmt: on
     none_model: tuple[float, ...] = (-0.583, -1.359, -1.049, -0.922)
-    none_bias: float = 7.988
+    none_bias: float = 8.213
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
