@@ -615,6 +615,29 @@ read_buffer(PyObject *object, Py_buffer *view, Py_ssize_t itemsize, const char *
     return 0;
 }
 
+/* read_buffer for objects[0 .. count - 1], all or none: on a failure the ones already read are released. */
+static int
+read_buffers(PyObject *const *objects, Py_buffer *views, const Py_ssize_t *itemsizes, int count, const char *name)
+{
+    for (int i = 0; i < count; i++) {
+        if (read_buffer(objects[i], &views[i], itemsizes[i], name) < 0) {
+            while (i-- > 0) {
+                PyBuffer_Release(&views[i]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+release_buffers(Py_buffer *views, int count)
+{
+    for (int i = 0; i < count; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+}
+
 typedef struct {
     int32_t entry;
     double score;
@@ -647,30 +670,17 @@ retrieve(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "depth must be at least 1");
         return NULL;
     }
-    Py_buffer offsets_view, entries_view, impacts_view, terms_view;
-    if (read_buffer(args[0], &offsets_view, 8, "offsets") < 0) {
+    enum { OFFSETS, ENTRIES, IMPACTS, TERMS, BUFFERS };
+    static const Py_ssize_t itemsizes[BUFFERS] = {8, 4, 4, 8};
+    Py_buffer views[BUFFERS];
+    if (read_buffers(args, views, itemsizes, BUFFERS, "retrieve(offsets, entries, impacts, terms)") < 0) {
         return NULL;
     }
-    if (read_buffer(args[1], &entries_view, 4, "entries") < 0) {
-        PyBuffer_Release(&offsets_view);
-        return NULL;
-    }
-    if (read_buffer(args[2], &impacts_view, 4, "impacts") < 0) {
-        PyBuffer_Release(&offsets_view);
-        PyBuffer_Release(&entries_view);
-        return NULL;
-    }
-    if (read_buffer(args[3], &terms_view, 8, "terms") < 0) {
-        PyBuffer_Release(&offsets_view);
-        PyBuffer_Release(&entries_view);
-        PyBuffer_Release(&impacts_view);
-        return NULL;
-    }
-    const int64_t *offsets = offsets_view.buf, *terms = terms_view.buf;
-    const int32_t *entries = entries_view.buf;
-    const float *impacts = impacts_view.buf;
-    Py_ssize_t term_count = offsets_view.len / 8 - 1, query_terms = terms_view.len / 8;
-    Py_ssize_t posting_count = entries_view.len / 4;
+    const int64_t *offsets = views[OFFSETS].buf, *terms = views[TERMS].buf;
+    const int32_t *entries = views[ENTRIES].buf;
+    const float *impacts = views[IMPACTS].buf;
+    Py_ssize_t term_count = views[OFFSETS].len / 8 - 1, query_terms = views[TERMS].len / 8;
+    Py_ssize_t posting_count = views[ENTRIES].len / 4;
     PyObject *result = NULL;
     int32_t *slot_entry = NULL, *table = NULL;
     Py_ssize_t *slot_count = NULL, *slot_start = NULL, *posting_slot = NULL;
@@ -680,7 +690,7 @@ retrieve(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t t = 0; t < query_terms; t++) {
         int64_t term = terms[t];
         if (term < 0 || term >= term_count || offsets[term] < 0 || offsets[term + 1] > posting_count ||
-            offsets[term + 1] < offsets[term] || impacts_view.len / 4 != posting_count) {
+            offsets[term + 1] < offsets[term] || views[IMPACTS].len / 4 != posting_count) {
             PyErr_SetString(PyExc_IndexError, "term or offsets outside the postings");
             goto done;
         }
@@ -776,10 +786,7 @@ done:
     PyMem_Free(posting_slot);
     PyMem_Free(grouped);
     PyMem_Free(best);
-    PyBuffer_Release(&offsets_view);
-    PyBuffer_Release(&entries_view);
-    PyBuffer_Release(&impacts_view);
-    PyBuffer_Release(&terms_view);
+    release_buffers(views, BUFFERS);
     return result;
 }
 
@@ -823,15 +830,14 @@ cover(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "width must be at least 8");
         return NULL;
     }
+    enum { BUFFERS = COVER_ARGUMENTS - COVER_SORTED_TERMS };
     Py_buffer views[COVER_ARGUMENTS];
-    int acquired = COVER_SORTED_TERMS;
+    if (read_buffers(args + COVER_SORTED_TERMS, views + COVER_SORTED_TERMS, cover_itemsizes + COVER_SORTED_TERMS,
+                     BUFFERS, "cover") < 0) {
+        return NULL;
+    }
     PyObject *rows = NULL, *chosen = NULL, *result = NULL;
     double *cube = NULL;
-    for (; acquired < COVER_ARGUMENTS; acquired++) {
-        if (read_buffer(args[acquired], &views[acquired], cover_itemsizes[acquired], "cover") < 0) {
-            goto done;
-        }
-    }
     const int32_t *sorted_terms = views[COVER_SORTED_TERMS].buf, *entry_terms = views[COVER_ENTRY_TERMS].buf;
     const double *sorted_weights = views[COVER_SORTED_WEIGHTS].buf;
     const int8_t *sorted_kinds = views[COVER_SORTED_KINDS].buf;
@@ -934,9 +940,7 @@ done:
     PyMem_Free(cube);
     Py_XDECREF(rows);
     Py_XDECREF(chosen);
-    for (int i = COVER_SORTED_TERMS; i < acquired; i++) {
-        PyBuffer_Release(&views[i]);
-    }
+    release_buffers(views + COVER_SORTED_TERMS, BUFFERS);
     return result;
 }
 
@@ -1061,26 +1065,19 @@ group_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (PyErr_Occurred()) {
         return NULL;
     }
-    Py_buffer run_groups_view, word_groups_view, word_terms_view;
-    if (read_buffer(args[1], &run_groups_view, 4, "run_groups") < 0) {
-        return NULL;
-    }
-    if (read_buffer(args[2], &word_groups_view, 4, "word_groups") < 0) {
-        PyBuffer_Release(&run_groups_view);
-        return NULL;
-    }
-    if (read_buffer(args[3], &word_terms_view, 4, "word_terms") < 0) {
-        PyBuffer_Release(&run_groups_view);
-        PyBuffer_Release(&word_groups_view);
+    enum { RUN_GROUPS, WORD_GROUPS, WORD_TERMS, BUFFERS };
+    static const Py_ssize_t itemsizes[BUFFERS] = {4, 4, 4};
+    Py_buffer views[BUFFERS];
+    if (read_buffers(args + 1, views, itemsizes, BUFFERS, "group_keys(…, run_groups, word_groups, word_terms)") < 0) {
         return NULL;
     }
     PyObject *texts = args[0], *result = NULL;
-    const int32_t *run_groups = run_groups_view.buf, *word_groups = word_groups_view.buf;
-    const int32_t *word_terms = word_terms_view.buf;
-    Py_ssize_t text_count = PyList_GET_SIZE(texts), word_count = word_groups_view.len / 4;
+    const int32_t *run_groups = views[RUN_GROUPS].buf, *word_groups = views[WORD_GROUPS].buf;
+    const int32_t *word_terms = views[WORD_TERMS].buf;
+    Py_ssize_t text_count = PyList_GET_SIZE(texts), word_count = views[WORD_GROUPS].len / 4;
     Py_ssize_t *starts = NULL, *filled = NULL;
     int64_t *keys = NULL, *distinct = NULL, *counts = NULL;
-    if (run_groups_view.len / 4 != text_count || word_terms_view.len / 4 != word_count || group_count < 0) {
+    if (views[RUN_GROUPS].len / 4 != text_count || views[WORD_TERMS].len / 4 != word_count || group_count < 0) {
         PyErr_SetString(PyExc_ValueError, "group_keys: arrays of inconsistent sizes");
         goto done;
     }
@@ -1175,9 +1172,7 @@ done:
     PyMem_Free(keys);
     PyMem_Free(distinct);
     PyMem_Free(counts);
-    PyBuffer_Release(&run_groups_view);
-    PyBuffer_Release(&word_groups_view);
-    PyBuffer_Release(&word_terms_view);
+    release_buffers(views, BUFFERS);
     return result;
 }
 
