@@ -17,15 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from knowledge.allocator import map_large_buffers
+from knowledge.compiled import speedups as _speedups
 from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest
 from knowledge.model import Entry
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
 from knowledge.text import Segmenter, normalise
-
-try:  # a chunk's rows grouped and counted in C (see _speedups.c); numpy otherwise
-    from knowledge import _speedups
-except ImportError:  # installed without a C compiler
-    _speedups = None
 
 if TYPE_CHECKING:
     from knowledge.matcher import ScoringWeights

@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 from knowledge.build import build_index
+from knowledge.compiled import speedups as _speedups
 from knowledge.index import (
     BIGRAM,
     UNIGRAM,
@@ -35,11 +36,6 @@ from knowledge.index import (
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
 from knowledge.synonyms import with_synonyms
 from knowledge.text import Segmenter, normalise
-
-try:  # retrieval compiled (see _speedups.c); the numpy version below otherwise
-    from knowledge import _speedups
-except ImportError:  # installed without a C compiler
-    _speedups = None
 
 FEATURES = (
     "bm25_relative",  # retrieval score / best retrieval score of this query

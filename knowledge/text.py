@@ -14,12 +14,8 @@ from dataclasses import dataclass
 
 import jieba
 
+from knowledge.compiled import speedups as _speedups
 from knowledge.lexicon import STOP_WORDS, TRADITIONAL_TO_SIMPLIFIED
-
-try:  # the folding and segmenting loops compiled (see _speedups.c); the same loops in Python below otherwise
-    from knowledge import _speedups
-except ImportError:  # installed without a C compiler
-    _speedups = None
 
 # jieba announces its dictionary loading on stderr at DEBUG level; the product logs its own start-up.
 logging.getLogger("jieba").setLevel(logging.WARNING)

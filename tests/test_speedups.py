@@ -16,14 +16,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import knowledge.text as text
 from knowledge import Entry, KnowledgeBase
 from knowledge.build import _group_keys_numpy
+from knowledge.compiled import speedups
 from knowledge.lexicon import STOP_WORDS
 from knowledge.matcher import character_shares_python
 from knowledge.text import Segmenter, fold_python, normalise, separate_python
 
-speedups = text._speedups
 if speedups is None:
     if os.environ.get("DESK_REQUIRE_SPEEDUPS") == "1":
         pytest.fail("DESK_REQUIRE_SPEEDUPS=1 but knowledge._speedups was not compiled", pytrace=False)
