@@ -73,7 +73,6 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     run_groups, run_lengths = array("i"), array("i")
     phrasing_start = array("i", [0])
     texts, keywords, categories = _Strings(), _Strings(), _Strings()
-    category_parts: dict[str, str] = {}
     pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     analyse = segmenter.words_and_runs
     word = vocabulary.words.__getitem__  # adds new words
@@ -118,32 +117,33 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
             del buffer[:]
         run_texts.clear()
 
-    repeated: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    # Categories repeat across entries: each is analysed and split into its compact parts once.
+    category_seen: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], str]] = {}
     for number, entry in enumerate(entries):
         for slot, text in enumerate(entry.phrasings, start=1):
             clean = normalise(text)
             add(number, _PHRASINGS, slot, analyse(clean))
             texts.append(clean.replace(" ", ""))
         phrasing_start.append(len(texts))
-        # Categories repeat across entries; keywords and answers share clauses: segment each once.
+        # Keywords and answers share clauses: segment each once.
         add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
-        found = repeated.get(entry.category)
-        if found is None:
-            found = repeated[entry.category] = analyse(normalise(entry.category.replace("|", " ")), pieces)
-        add(number, _CATEGORY, -1, found)
+        seen = category_seen.get(entry.category)
+        if seen is None:
+            parts = (normalise(part).replace(" ", "") for part in entry.category.split("|"))
+            seen = category_seen[entry.category] = (
+                analyse(normalise(entry.category.replace("|", " ")), pieces),
+                "\n".join(part for part in parts if part),
+            )
+        add(number, _CATEGORY, -1, seen[0])
+        categories.append(seen[1])
         add(number, _ANSWER, 0, analyse(normalise(entry.answer), pieces))
         compact = (normalise(keyword).replace(" ", "") for keyword in entry.keywords)
         keywords.append("\n".join(keyword for keyword in compact if keyword))
-        parts = category_parts.get(entry.category)
-        if parts is None:
-            compact = (normalise(part).replace(" ", "") for part in entry.category.split("|"))
-            parts = category_parts[entry.category] = "\n".join(part for part in compact if part)
-        categories.append(parts)
         if len(group_entry) - chunk[0] >= _CHUNK:
             flush()
     flush()
     pieces.clear()
-    repeated.clear()
+    category_seen.clear()
     count, term_count = len(entries), len(vocabulary)
     group_entry_np, group_field_np = _np(group_entry, np.int32), _np(group_field, np.int8)
     group_slot_np = _np(group_slot, np.int16)
