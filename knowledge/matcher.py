@@ -192,9 +192,9 @@ class Matcher:
     def _retrieve(self, terms: np.ndarray) -> list[tuple[int, float]]:
         """The `rerank_depth` entries with the highest retrieval score for the query's terms, best first, ties
         to the lower entry number (compiled when available; `_retrieve_numpy` is the reference)."""
-        postings = self._index.postings
         if _speedups is None:
             return self._retrieve_numpy(terms)
+        postings = self._index.postings
         numbers, scores = _speedups.retrieve(
             postings.offsets, postings.entries, postings.impacts, terms, self.weights.rerank_depth
         )

@@ -27,7 +27,13 @@ wanted=$(cat pyproject.toml setup.py knowledge/_speedups.c scripts/setup.sh | sh
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "setup: installing dependencies into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
+    # An old build of the C extension would survive a failed compile and keep running stale code.
+    rm -f knowledge/_speedups.*.so
     .venv/bin/python -m pip install --quiet -e ".[dev]"
+    if ! .venv/bin/python -c 'import knowledge._speedups' 2>/dev/null; then
+        echo "setup: the C extension (knowledge/_speedups.c) was not built; the matcher runs its Python version." >&2
+        echo "       Install a C compiler and the Python headers (e.g. 'sudo apt-get install gcc python3-dev') for speed." >&2
+    fi
     echo "$wanted" > "$stamp"
 fi
 
