@@ -52,7 +52,7 @@ class Index:
     text_offsets: array
     keywords: str  # per entry, its compact keywords one per line, as one string
     keyword_offsets: array
-    categories: str  # per entry, the compact parts of its category ("信用卡|分期") one per line
+    categories: str  # per entry, the parts of its category one per line: 卡片|KOKO(PLAY/NBA) → 卡片, koko, play, nba
     category_offsets: array
     idf: array  # per term
     kinds: array
@@ -129,7 +129,8 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
         seen = category_seen.get(entry.category)
         if seen is None:
-            parts = (normalise(part).replace(" ", "") for part in entry.category.split("|"))
+            # Split at punctuation too: a customer writes "PLAY" of a part named "KOKO(PLAY/NBA)".
+            parts = (piece for part in entry.category.split("|") for piece in normalise(part).split())
             seen = category_seen[entry.category] = (
                 analyse(normalise(entry.category.replace("|", " ")), pieces),
                 "\n".join(part for part in parts if part),

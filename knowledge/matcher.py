@@ -84,11 +84,11 @@ class ScoringWeights:
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
     # fmt: off
     model: tuple[float, ...] = (
-        3.586, 1.996, -0.68, 0.108, -1.33, 2.252, -0.224, 2.368, -0.26, 2.015, 2.413, -1.902, 0.737, 2.442, 1.07
+        3.586, 1.989, -0.687, 0.12, -1.314, 2.253, -0.228, 2.372, -0.249, 2.002, 2.396, -1.922, 0.743, 2.43, 1.131
     )
     # fmt: on
-    none_model: tuple[float, ...] = (-0.583, -1.359, -1.049, -0.922)
-    none_bias: float = 8.213
+    none_model: tuple[float, ...] = (-0.581, -1.358, -1.046, -0.92)
+    none_bias: float = 8.212
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id

@@ -7,7 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge import Entry
+from knowledge.build import build_index
 from knowledge.index import Postings, Vocabulary, strongest
+from knowledge.matcher import ScoringWeights
+from knowledge.text import base_segmenter
 
 
 @settings(max_examples=200, deadline=None)
@@ -63,3 +66,18 @@ def test_entries_share_their_field_names_yet_a_copy_keeps_its_own() -> None:
         "answer",
         "keywords",
     }
+
+
+def test_category_parts_split_at_punctuation_as_well_as_at_bars() -> None:
+    """A customer names one card of "KOKO(PLAY/NBA)"; the part written in full must be one of the parts."""
+    entries = [
+        Entry(id="play", question="联名卡优惠", answer="见官网", category="信用卡|卡片|KOKO(PLAY/NBA)"),
+        Entry(id="plain", question="开卡", answer="拨打客服", category="信用卡"),
+    ]
+    index = build_index(entries, base_segmenter(), ScoringWeights())
+    parts = [
+        index.categories[index.category_offsets[number] : index.category_offsets[number + 1]].split("\n")
+        for number in range(len(entries))
+    ]
+    assert [part for part in parts[0] if part] == ["信用卡", "卡片", "koko", "play", "nba"]
+    assert [part for part in parts[1] if part] == ["信用卡"]
