@@ -45,9 +45,9 @@ def complaint_policy(settings: Settings) -> ComplaintPolicy:
 
 def build_context(settings: Settings) -> DeskContext:
     """The knowledge base (loaded and validated, jieba warmed up) and the settings the decisions read."""
-    kb = KnowledgeBase.load(settings.knowledge.paths, settings.knowledge.thresholds)
     # jieba builds its dictionary on first use (~0.5 s): do it now, not on a customer's first message.
-    warm_up(keyword for entry in kb.entries for keyword in entry.keywords)
+    warm_up()
+    kb = KnowledgeBase.load(settings.knowledge.paths, settings.knowledge.thresholds)
     return DeskContext(
         kb=kb,
         clock=utcnow,

@@ -14,9 +14,8 @@ from desk import learning
 from handlers.context import desk_of, settings_of
 from handlers.manager import manager_chat
 from handlers.render import send_html
-from knowledge import KnowledgeBase, KnowledgeError, warm_up
+from knowledge import KnowledgeBase, KnowledgeError
 from knowledge.advice import advise
-from knowledge.text import base_segmenter
 from reports.periods import parse_period
 
 log = logging.getLogger(__name__)
@@ -117,5 +116,4 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> str:
 def _load(paths, thresholds) -> tuple[KnowledgeBase, list[str]]:
     """The knowledge base, and advice on entries that load but will match badly."""
     kb = KnowledgeBase.load(paths, thresholds)
-    warm_up(keyword for entry in kb.entries for keyword in entry.keywords)
-    return kb, [str(item) for item in advise(kb.entries, base_segmenter(), kb.origins)]
+    return kb, [str(item) for item in advise(kb.entries, kb.matcher.segmenter, kb.origins)]

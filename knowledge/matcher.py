@@ -130,6 +130,11 @@ class Matcher:
         self._index = build_index(self._entries, segmenter, w)
 
     @property
+    def segmenter(self) -> Segmenter:
+        """jieba's dictionary plus this knowledge base's keywords, and no other knowledge base's."""
+        return self._segmenter
+
+    @property
     def entries(self) -> list[Entry]:
         """The enabled entries, in the order the entry numbers of `features` refer to."""
         return self._entries

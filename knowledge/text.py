@@ -316,9 +316,7 @@ def base_segmenter() -> Segmenter:
         return _base_segmenter
 
 
-def warm_up(extra_words: Iterable[str] = ()) -> None:
-    """Load jieba's dictionary now rather than on the first customer message; add the product's own words."""
-    global _base_segmenter
-    segmenter = base_segmenter().with_words(extra_words)
-    with _base_lock:
-        _base_segmenter = segmenter
+def warm_up() -> None:
+    """Load jieba's dictionary now rather than on the first customer message. It adds no words: each
+    knowledge base keeps its keywords in its own segmenter, so a reload matches exactly as a restart."""
+    base_segmenter()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import jieba
 import numpy as np
 import pytest
 
+from handlers.knowledge_admin import _load as load_for_reload
 from knowledge import Entry, KnowledgeBase, Match, Thresholds, Tier, warm_up
 from knowledge.matcher import FEATURES
 from knowledge.model import Candidate
@@ -191,11 +194,17 @@ def test_knowledge_base_keywords_stay_out_of_global_jieba() -> None:
     assert "乐分期宝" not in jieba.dt.FREQ
 
 
-def test_warm_up_accepts_extra_words() -> None:
-    """Start-up can pre-load the dictionary with product words; matching still works after."""
-    warm_up(["客服助手"])
-    kb = KnowledgeBase.from_entries([entry("who", "客服助手是什么", keywords=["客服助手"])])
-    assert kb.match("客服助手是什么").tier is Tier.ANSWER
+def test_loading_another_knowledge_base_never_changes_how_this_one_matches(tmp_path: Path) -> None:
+    """A reload must match exactly as a restart would: one knowledge base's keywords (分期怎 would cut
+    信用卡分期怎么办理 differently) stay out of every other one, and warming up adds no words."""
+    plans = [entry("plan", "信用卡分期怎么办理"), entry("fee", "信用卡年费多少钱")]
+    before = KnowledgeBase.from_entries(plans).matcher.features("信用卡分期怎么办理啊")
+    other = tmp_path / "other.jsonl"
+    record = {"id": "odd", "question": "分期怎么算", "answer": "按月计算。", "keywords": ["分期怎"]}
+    other.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    load_for_reload([other], Thresholds())  # what a manager's /reload does
+    warm_up()
+    assert KnowledgeBase.from_entries(plans).matcher.features("信用卡分期怎么办理啊") == before
 
 
 def test_match_result_shape() -> None:

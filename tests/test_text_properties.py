@@ -37,8 +37,8 @@ customer_text = st.one_of(
 def shipped() -> tuple[KnowledgeBase, tuple[str, ...]]:
     """The shipped knowledge base and complaint lexicon, as bot.py loads them."""
     config = load_settings(ROOT / "config.toml")
+    warm_up()
     kb = KnowledgeBase.load(config.knowledge.paths, config.knowledge.thresholds)
-    warm_up(keyword for entry in kb.entries for keyword in entry.keywords)
     return kb, tuple(config.complaints.lexicon)
 
 
