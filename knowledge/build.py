@@ -20,6 +20,7 @@ from knowledge.allocator import map_large_buffers
 from knowledge.compiled import speedups as _speedups
 from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest
 from knowledge.model import Entry
+from knowledge.question_types import offered
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
 from knowledge.text import Segmenter, normalise
 
@@ -54,6 +55,7 @@ class Index:
     keyword_offsets: array
     categories: str  # per entry, the parts of its category one per line: 卡片|KOKO(PLAY/NBA) → 卡片, koko, play, nba
     category_offsets: array
+    question_types: array  # per entry, what its phrasings offer (`question_types.offered`): 8 bits, one byte
     idf: array  # per term
     kinds: array
 
@@ -73,6 +75,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     run_groups, run_lengths = array("i"), array("i")
     phrasing_start = array("i", [0])
     texts, keywords, categories = _Strings(), _Strings(), _Strings()
+    question_types = array("B")
     pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     analyse = segmenter.words_and_runs
     word = vocabulary.words.__getitem__  # adds new words
@@ -120,10 +123,11 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     # Categories repeat across entries: each is analysed and split into its compact parts once.
     category_seen: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], str]] = {}
     for number, entry in enumerate(entries):
-        for slot, text in enumerate(entry.phrasings, start=1):
-            clean = normalise(text)
+        cleans = [normalise(text) for text in entry.phrasings]
+        for slot, clean in enumerate(cleans, start=1):
             add(number, _PHRASINGS, slot, analyse(clean))
             texts.append(clean.replace(" ", ""))
+        question_types.append(offered(cleans))
         phrasing_start.append(len(texts))
         # Keywords and answers share clauses: segment each once.
         add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
@@ -229,6 +233,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         keyword_offsets=keywords.offsets,
         categories=categories.join(),
         category_offsets=categories.offsets,
+        question_types=question_types,
         idf=array("d", idf.tobytes()),
         kinds=array("b", kinds.tobytes()),
     )

@@ -34,6 +34,7 @@ from knowledge.index import (
     ngram_kind,
 )
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
+from knowledge.question_types import agreement, asked
 from knowledge.synonyms import with_synonyms
 from knowledge.text import Segmenter, normalise
 
@@ -56,6 +57,7 @@ FEATURES = (
     "keyword_characters_best",  # the best share of one keyword's characters found in the query
     "keyword_characters",  # share of the query's characters found in its keywords
     "category_characters_best",  # the best share of one category part's characters found in the query
+    "question_type",  # share of what the query asks about (a fee, a time, how to …) that the entry offers
 )
 QUERY_FEATURES = (  # the evidence for "none of them"
     "known",  # share of the query's weight made of terms the knowledge base uses
@@ -84,11 +86,12 @@ class ScoringWeights:
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
     # fmt: off
     model: tuple[float, ...] = (
-        3.586, 1.989, -0.687, 0.12, -1.314, 2.253, -0.228, 2.372, -0.249, 2.002, 2.396, -1.922, 0.743, 2.43, 1.131
+        3.59, 1.964, -0.739, 0.102, -1.306, 2.147, -0.138, 2.398, -0.253, 1.938, 2.373, -2.001, 0.731, 2.406, 1.129,
+        0.697,
     )
     # fmt: on
-    none_model: tuple[float, ...] = (-0.581, -1.358, -1.046, -0.92)
-    none_bias: float = 8.212
+    none_model: tuple[float, ...] = (-0.541, -1.318, -1.01, -0.865)
+    none_bias: float = 8.205
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
@@ -106,6 +109,7 @@ class _Query:
     ceiling: float
     compact: str
     word_count: int
+    asks: int  # question_types.asked
 
 
 class Matcher:
@@ -272,6 +276,7 @@ class Matcher:
             ceiling=total * (self.weights.k1 + 1.0),
             compact=clean.replace(" ", ""),
             word_count=len(analysed.words),
+            asks=asked(clean),
         )
 
     def _candidate_features(self, query: _Query, numbers: list[int], scores: list[float], best: float) -> np.ndarray:
@@ -284,7 +289,8 @@ class Matcher:
             numbers, scores, best, query.ceiling, mass[0] + mass[1] + mass[2], len(FEATURES), *self._cover_arrays(query)
         )
         rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
-        rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings)
+        rows[:, 8:15] = self._string_features(query.compact, numbers, chosen_phrasings)
+        rows[:, 15] = self._question_type_agreement(query.asks, numbers)
         return rows
 
     def _cover_arrays(self, query: _Query) -> tuple[np.ndarray | array, ...]:
@@ -341,8 +347,13 @@ class Matcher:
         rows[:, 2:5] = chosen_covered / query.divisors
         rows[:, 5:7] = chosen_covered[:, 1:] / index.phrasing_divisors[chosen_phrasings]
         rows[:, 7] = cube[:, 0, :].sum(axis=1) / query_total
-        rows[:, 8:] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
+        rows[:, 8:15] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
+        rows[:, 15] = self._question_type_agreement(query.asks, numbers)
         return rows
+
+    def _question_type_agreement(self, asks: int, numbers: list[int]) -> list[float]:
+        offers = self._index.question_types
+        return [agreement(asks, offers[number]) for number in numbers]
 
     def _string_features(self, compact: str, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
         """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, and how much

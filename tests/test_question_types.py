@@ -1,0 +1,56 @@
+"""What a message asks about, and whether an entry offers it: siblings of one topic are told apart by it."""
+
+from __future__ import annotations
+
+from knowledge import Entry, KnowledgeBase
+from knowledge.matcher import FEATURES
+from knowledge.question_types import TYPE_NAMES, agreement, asked, offered
+from knowledge.text import normalise
+
+
+def names(mask: int) -> set[str]:
+    return {name for bit, name in enumerate(TYPE_NAMES) if mask >> bit & 1}
+
+
+def test_a_customer_asks_in_question_words_chinese_and_english() -> None:
+    assert names(asked(normalise("办信用卡要多少钱？"))) == {"cost", "amount"}
+    assert names(asked(normalise("为什么我的卡不能用"))) == {"failure"}
+    assert names(asked(normalise("退款多久到账"))) == {"time"}
+    assert names(asked(normalise("How much is the annual FEE?"))) == {"cost", "amount", "how"}
+    assert names(asked(normalise("Where is the nearest branch"))) == {"place"}
+    # English cues are whole words, even against Chinese with no space between.
+    assert names(asked(normalise("show me the menu"))) == set()
+    assert names(asked(normalise("年费fee"))) == {"cost"}
+    assert asked(normalise("信用卡")) == 0
+
+
+def test_an_entry_offers_in_its_title_or_in_the_question_it_is_written_as() -> None:
+    assert names(offered([normalise("信用卡年费")])) == {"cost"}
+    assert names(offered([normalise("网路银行无法登入的原因")])) == {"failure"}
+    assert names(offered([normalise("退款多久到账？")])) == {"time"}
+    assert names(offered([normalise("信用卡申请方式"), normalise("怎么办卡")])) == {"how"}
+
+
+def test_agreement_is_the_share_of_what_is_asked_that_is_offered() -> None:
+    cost, time, how = (1 << TYPE_NAMES.index(name) for name in ("cost", "time", "how"))
+    assert agreement(cost | how, cost) == 0.5
+    assert agreement(cost, cost | time) == 1.0
+    assert agreement(time, cost) == 0.0
+    assert agreement(0, cost) == 0.0
+
+
+def test_siblings_sharing_every_content_word_differ_in_the_question_type_column() -> None:
+    kb = KnowledgeBase.from_entries(
+        [
+            Entry(id="fee", question="信用卡年费", answer="首年免年费。"),
+            Entry(id="apply", question="信用卡申请方式", answer="在官网填表。"),
+            Entry(id="broken", question="信用卡无法使用的原因", answer="可能已停卡。"),
+        ]
+    )
+    column = FEATURES.index("question_type")
+    for message, expected in (("信用卡年费要多少钱", "fee"), ("信用卡为什么不能用", "broken")):
+        numbers, rows, _ = kb.matcher.features(message)
+        values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
+        assert values[expected] > 0.0
+        assert all(value == 0.0 for entry_id, value in values.items() if entry_id != expected), values
+        assert kb.match(message).best.entry.id == expected
