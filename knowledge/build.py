@@ -20,7 +20,7 @@ from knowledge.allocator import map_large_buffers
 from knowledge.compiled import speedups as _speedups
 from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest
 from knowledge.model import Entry
-from knowledge.question_types import offered
+from knowledge.question_types import offered, topics
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
 from knowledge.text import Segmenter, normalise
 
@@ -55,6 +55,8 @@ class Index:
     keyword_offsets: array
     categories: str  # per entry, the parts of its category one per line: 卡片|KOKO(PLAY/NBA) → 卡片, koko, play, nba
     category_offsets: array
+    topics: str  # per entry, its phrasings without question words (`question_types.topics`), one per line
+    topic_offsets: array
     question_types: array  # per entry, what its phrasings offer (`question_types.offered`): 8 bits, one byte
     idf: array  # per term
     kinds: array
@@ -74,7 +76,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     run_texts: list[str] = []
     run_groups, run_lengths = array("i"), array("i")
     phrasing_start = array("i", [0])
-    texts, keywords, categories = _Strings(), _Strings(), _Strings()
+    texts, keywords, categories, entry_topics = _Strings(), _Strings(), _Strings(), _Strings()
     question_types = array("B")
     pieces: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     analyse = segmenter.words_and_runs
@@ -128,6 +130,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
             add(number, _PHRASINGS, slot, analyse(clean))
             texts.append(clean.replace(" ", ""))
         question_types.append(offered(cleans))
+        entry_topics.append(topics(cleans))
         phrasing_start.append(len(texts))
         # Keywords and answers share clauses: segment each once.
         add(number, _KEYWORDS, -1, analyse(normalise(" ".join(entry.keywords)), pieces))
@@ -233,6 +236,8 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         keyword_offsets=keywords.offsets,
         categories=categories.join(),
         category_offsets=categories.offsets,
+        topics=entry_topics.join(),
+        topic_offsets=entry_topics.offsets,
         question_types=question_types,
         idf=array("d", idf.tobytes()),
         kinds=array("b", kinds.tobytes()),

@@ -57,6 +57,7 @@ FEATURES = (
     "keyword_characters_best",  # the best share of one keyword's characters found in the query
     "keyword_characters",  # share of the query's characters found in its keywords
     "category_characters_best",  # the best share of one category part's characters found in the query
+    "topic_characters",  # the best share of a phrasing's topic (its words but the question words) in the query
     "question_type",  # share of what the query asks about (a fee, a time, how to …) that the entry offers
 )
 QUERY_FEATURES = (  # the evidence for "none of them"
@@ -86,12 +87,12 @@ class ScoringWeights:
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
     # fmt: off
     model: tuple[float, ...] = (
-        3.59, 1.964, -0.739, 0.102, -1.306, 2.147, -0.138, 2.398, -0.253, 1.938, 2.373, -2.001, 0.731, 2.406, 1.129,
-        0.697,
+        3.573, 2.011, -0.818, 0.183, -1.246, 1.218, -0.448, 2.282, -0.32, 1.44, 1.449, -1.143, 0.641, 2.194, 0.931,
+        2.514, 0.782,
     )
     # fmt: on
-    none_model: tuple[float, ...] = (-0.541, -1.318, -1.01, -0.865)
-    none_bias: float = 8.205
+    none_model: tuple[float, ...] = (-0.457, -1.057, -0.942, -0.458)
+    none_bias: float = 8.571
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
@@ -289,8 +290,8 @@ class Matcher:
             numbers, scores, best, query.ceiling, mass[0] + mass[1] + mass[2], len(FEATURES), *self._cover_arrays(query)
         )
         rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
-        rows[:, 8:15] = self._string_features(query.compact, numbers, chosen_phrasings)
-        rows[:, 15] = self._question_type_agreement(query.asks, numbers)
+        rows[:, 8:16] = self._string_features(query.compact, numbers, chosen_phrasings)
+        rows[:, 16] = self._question_type_agreement(query.asks, numbers)
         return rows
 
     def _cover_arrays(self, query: _Query) -> tuple[np.ndarray | array, ...]:
@@ -347,8 +348,8 @@ class Matcher:
         rows[:, 2:5] = chosen_covered / query.divisors
         rows[:, 5:7] = chosen_covered[:, 1:] / index.phrasing_divisors[chosen_phrasings]
         rows[:, 7] = cube[:, 0, :].sum(axis=1) / query_total
-        rows[:, 8:15] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
-        rows[:, 15] = self._question_type_agreement(query.asks, numbers)
+        rows[:, 8:16] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
+        rows[:, 16] = self._question_type_agreement(query.asks, numbers)
         return rows
 
     def _question_type_agreement(self, asks: int, numbers: list[int]) -> list[float]:
@@ -357,7 +358,7 @@ class Matcher:
 
     def _string_features(self, compact: str, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
         """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, and how much
-        of the keywords and category the query writes."""
+        of the keywords, category and topic the query writes."""
         index = self._index
         texts, text_offsets = index.texts, index.text_offsets
         keywords, keyword_offsets = index.keywords, index.keyword_offsets
@@ -368,10 +369,11 @@ class Matcher:
         shares = _speedups.character_shares if _speedups is not None else character_shares_python
         keyword_shares = shares(compact, keywords, keyword_offsets, numbers)
         category_shares = shares(compact, index.categories, index.category_offsets, numbers)
+        topic_shares = shares(compact, index.topics, index.topic_offsets, numbers)
         size = len(compact)
         features = []
-        for number, text, shared, (keyword_best, keyword_covered), (category_best, _) in zip(
-            numbers, chosen, common.tolist(), keyword_shares, category_shares, strict=True
+        for number, text, shared, (keyword_best, keyword_covered), (category_best, _), (topic_best, _) in zip(
+            numbers, chosen, common.tolist(), keyword_shares, category_shares, topic_shares, strict=True
         ):
             listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
             written = sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0
@@ -386,6 +388,7 @@ class Matcher:
                     keyword_best,
                     keyword_covered / max(size, 1),
                     category_best,
+                    topic_best,
                 )
             )
         return _relative_to_mean(features, _KEYWORD_COLUMNS)

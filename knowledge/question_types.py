@@ -1,5 +1,5 @@
 """What a message asks about: a fee, a time, a place, a failure, an amount, whether one may, how to, or what
-something is.
+something is; and what an entry is about once its question words are set aside (its topic).
 
 Entries of one topic share their content words (信用卡年费, 信用卡申请方式, 信用卡无法使用); what tells them
 apart is what the customer wants to know about the topic. A customer asks it in question words (多少钱, 多久,
@@ -76,6 +76,21 @@ _OFFERED = tuple(
     re.compile(_cues(f"{asked_zh}|{offered_zh}", f"{asked_en}|{offered_en}"))
     for asked_zh, asked_en, offered_zh, offered_en in _LEXICON.values()
 )
+
+
+def _longest_first(alternations: Iterable[str]) -> str:
+    return "|".join(sorted({cue for cues in alternations for cue in cues.split("|")}, key=lambda cue: (-len(cue), cue)))
+
+
+# Every cue at once, longest first so 多少钱 goes whole rather than leaving 钱 behind.
+_ANY_CUE = re.compile(
+    _cues(
+        _longest_first(cue for asked_zh, _, offered_zh, _ in _LEXICON.values() for cue in (asked_zh, offered_zh)),
+        _longest_first(cue for _, asked_en, _, offered_en in _LEXICON.values() for cue in (asked_en, offered_en)),
+    )
+)
+# Spaces and the function characters of a question (的, 吗, 请问 …): they say nothing about the topic.
+_NOT_TOPIC = str.maketrans("", "", " 的了吗呢吧啊么是我你要在有和与及或请问")
 # Bit counts of every mask, so a query's agreement with a dozen candidates is a dozen lookups.
 _BITS = tuple(bin(mask).count("1") for mask in range(1 << len(_LEXICON)))
 
@@ -89,6 +104,12 @@ def offered(normalised_phrasings: Iterable[str]) -> int:
     """The types an entry answers, from its (normalised) question and alternates: title words or question words."""
     text = "\n".join(normalised_phrasings)
     return sum(1 << bit for bit, pattern in enumerate(_OFFERED) if pattern.search(text))
+
+
+def topics(normalised_phrasings: Iterable[str]) -> str:
+    """Each (normalised) phrasing without its question words and function characters, one per line, compact:
+    what the entry is about. 信用卡年费是多少 → 信用卡; 汽车贷款清偿证明申请 → 汽车贷款清偿证明."""
+    return _ANY_CUE.sub("", "\n".join(normalised_phrasings)).translate(_NOT_TOPIC)
 
 
 def agreement(asked_mask: int, offered_mask: int) -> float:

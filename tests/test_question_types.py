@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from knowledge import Entry, KnowledgeBase
 from knowledge.matcher import FEATURES
-from knowledge.question_types import TYPE_NAMES, agreement, asked, offered
+from knowledge.question_types import TYPE_NAMES, agreement, asked, offered, topics
 from knowledge.text import normalise
 
 
@@ -54,3 +54,26 @@ def test_siblings_sharing_every_content_word_differ_in_the_question_type_column(
         assert values[expected] > 0.0
         assert all(value == 0.0 for entry_id, value in values.items() if entry_id != expected), values
         assert kb.match(message).best.entry.id == expected
+
+
+def test_a_topic_is_a_phrasing_without_its_question_words_one_per_line() -> None:
+    phrasings = ["信用卡年费是多少？", "汽车贷款清偿证明申请", "How to apply for a card?"]
+    expected = ["信用卡", "汽车贷款清偿证明", "foracard"]
+    assert topics(normalise(phrasing) for phrasing in phrasings).split("\n") == expected
+    # The longest cue goes whole: 多少钱 leaves no 钱 behind.
+    assert topics([normalise("开户多少钱")]) == "开户"
+
+
+def test_the_entry_whose_topic_the_message_writes_in_full_has_the_best_topic_column() -> None:
+    """我要申请车贷: 汽车贷款申请方式 is about 汽车贷款, the sibling about 汽车贷款清偿证明, which the message
+    writes less of, although both titles hold 申请."""
+    kb = KnowledgeBase.from_entries(
+        [
+            Entry(id="apply", question="汽车贷款申请方式", answer="临柜或线上申请。"),
+            Entry(id="paid-off", question="汽车贷款清偿证明申请", answer="结清后七日内寄出。"),
+        ]
+    )
+    column = FEATURES.index("topic_characters")
+    numbers, rows, _ = kb.matcher.features("我要申请汽车贷款")
+    values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
+    assert values == {"apply": 1.0, "paid-off": 0.5}
