@@ -12,12 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-
-def _cues(chinese: str, english: str) -> str:
-    # Normalised text is lower case and does not space Latin words from Chinese: bound them by letters.
-    return f"{chinese}|(?<![a-z])(?:{english})(?![a-z])"
-
-
 # name: how a customer asks it (Chinese, English), how an entry's title offers it (Chinese, English).
 _LEXICON: dict[str, tuple[str, str, str, str]] = {
     "cost": (
@@ -70,25 +64,34 @@ _LEXICON: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 TYPE_NAMES = tuple(_LEXICON)  # at most 8: an entry's types are one byte of the index
-_ASKED = tuple(re.compile(_cues(asked_zh, asked_en)) for asked_zh, asked_en, _, _ in _LEXICON.values())
-# An entry written as a question offers what it asks: both kinds of cue count for entries.
-_OFFERED = tuple(
-    re.compile(_cues(f"{asked_zh}|{offered_zh}", f"{asked_en}|{offered_en}"))
-    for asked_zh, asked_en, offered_zh, offered_en in _LEXICON.values()
-)
+
+
+def _english(cues: str) -> re.Pattern[str]:
+    # Normalised text is lower case and does not space Latin words from Chinese: bound them by letters.
+    return re.compile(f"(?<![a-z])(?:{cues})(?![a-z])")
 
 
 def _longest_first(alternations: Iterable[str]) -> str:
     return "|".join(sorted({cue for cues in alternations for cue in cues.split("|")}, key=lambda cue: (-len(cue), cue)))
 
 
-# Every cue at once, longest first so 多少钱 goes whole rather than leaving 钱 behind.
-_ANY_CUE = re.compile(
-    _cues(
-        _longest_first(cue for asked_zh, _, offered_zh, _ in _LEXICON.values() for cue in (asked_zh, offered_zh)),
-        _longest_first(cue for _, asked_en, _, offered_en in _LEXICON.values() for cue in (asked_en, offered_en)),
+# Chinese and English apart: an alternation of plain Chinese words is searched several times faster, and
+# most messages hold no Latin letter, so the English cues are not searched at all.
+_ASKED = tuple((re.compile(zh), _english(en)) for zh, en, _, _ in _LEXICON.values())
+# An entry written as a question offers what it asks: both kinds of cue count for entries.
+_OFFERED = tuple(
+    (re.compile(f"{asked_zh}|{offered_zh}"), _english(f"{asked_en}|{offered_en}"))
+    for asked_zh, asked_en, offered_zh, offered_en in _LEXICON.values()
+)
+# Every cue at once, longest first so 多少钱 goes whole rather than leaving 钱 behind; without look-behinds,
+# which would cost the plain alternation its speed (a topic may lose the 能用 of 不能用, harmlessly).
+_ANY_CHINESE = re.compile(
+    _longest_first(
+        re.sub(r"\(\?<!.\)", "", cues) for zh, _, offered_zh, _ in _LEXICON.values() for cues in (zh, offered_zh)
     )
 )
+_ANY_ENGLISH = _english(_longest_first(cue for _, en, _, offered_en in _LEXICON.values() for cue in (en, offered_en)))
+_LATIN = re.compile("[a-z]")
 # Spaces and the function characters of a question (的, 吗, 请问 …): they say nothing about the topic.
 _NOT_TOPIC = str.maketrans("", "", " 的了吗呢吧啊么是我你要在有和与及或请问")
 # Bit counts of every mask, so a query's agreement with a dozen candidates is a dozen lookups.
@@ -97,19 +100,26 @@ _BITS = tuple(bin(mask).count("1") for mask in range(1 << len(_LEXICON)))
 
 def asked(normalised: str) -> int:
     """The types a customer's (normalised) message asks about, one bit per name in TYPE_NAMES."""
-    return sum(1 << bit for bit, pattern in enumerate(_ASKED) if pattern.search(normalised))
+    return _types(normalised, _ASKED)
 
 
 def offered(normalised_phrasings: Iterable[str]) -> int:
     """The types an entry answers, from its (normalised) question and alternates: title words or question words."""
-    text = "\n".join(normalised_phrasings)
-    return sum(1 << bit for bit, pattern in enumerate(_OFFERED) if pattern.search(text))
+    return _types("\n".join(normalised_phrasings), _OFFERED)
 
 
 def topics(normalised_phrasings: Iterable[str]) -> str:
     """Each (normalised) phrasing without its question words and function characters, one per line, compact:
     what the entry is about. 信用卡年费是多少 → 信用卡; 汽车贷款清偿证明申请 → 汽车贷款清偿证明."""
-    return _ANY_CUE.sub("", "\n".join(normalised_phrasings)).translate(_NOT_TOPIC)
+    text = "\n".join(normalised_phrasings)
+    if _LATIN.search(text):
+        text = _ANY_ENGLISH.sub("", text)  # first, while the letters around each word are still there
+    return _ANY_CHINESE.sub("", text).translate(_NOT_TOPIC)
+
+
+def _types(text: str, patterns: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]) -> int:
+    latin = _LATIN.search(text) is not None
+    return sum(1 << bit for bit, (zh, en) in enumerate(patterns) if zh.search(text) or (latin and en.search(text)))
 
 
 def agreement(asked_mask: int, offered_mask: int) -> float:
