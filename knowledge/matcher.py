@@ -34,7 +34,7 @@ from knowledge.index import (
     ngram_kind,
 )
 from knowledge.model import Candidate, Entry, Match, Thresholds, Tier
-from knowledge.question_types import agreement, asked
+from knowledge.question_types import agreement, asked, topics
 from knowledge.synonyms import with_synonyms
 from knowledge.text import Segmenter, normalise
 
@@ -58,6 +58,7 @@ FEATURES = (
     "keyword_characters",  # share of the query's characters found in its keywords
     "category_characters_best",  # the best share of one category part's characters found in the query
     "topic_characters",  # the best share of a phrasing's topic (its words but the question words) in the query
+    "query_topic",  # share of the query's topic found in the entry's topic, keywords or category (the best one)
     "question_type",  # share of what the query asks about (a fee, a time, how to …) that the entry offers
 )
 QUERY_FEATURES = (  # the evidence for "none of them"
@@ -87,12 +88,12 @@ class ScoringWeights:
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
     # fmt: off
     model: tuple[float, ...] = (
-        3.573, 2.011, -0.818, 0.183, -1.246, 1.218, -0.448, 2.282, -0.32, 1.44, 1.449, -1.143, 0.641, 2.194, 0.931,
-        2.514, 0.782,
+        3.525, 1.873, -0.879, -0.082, -1.248, 1.241, -0.359, 2.291, -0.361, 1.204, 1.189, -1.475, 0.706, 1.813,
+        0.837, 2.264, 1.422, 0.86,
     )
     # fmt: on
-    none_model: tuple[float, ...] = (-0.457, -1.057, -0.942, -0.458)
-    none_bias: float = 8.571
+    none_model: tuple[float, ...] = (-0.429, -1.172, -0.814, -0.582)
+    none_bias: float = 8.646
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
@@ -111,6 +112,7 @@ class _Query:
     compact: str
     word_count: int
     asks: int  # question_types.asked
+    topic: str  # question_types.topics
 
 
 class Matcher:
@@ -278,6 +280,7 @@ class Matcher:
             compact=clean.replace(" ", ""),
             word_count=len(analysed.words),
             asks=asked(clean),
+            topic=topics((clean,)),
         )
 
     def _candidate_features(self, query: _Query, numbers: list[int], scores: list[float], best: float) -> np.ndarray:
@@ -290,8 +293,8 @@ class Matcher:
             numbers, scores, best, query.ceiling, mass[0] + mass[1] + mass[2], len(FEATURES), *self._cover_arrays(query)
         )
         rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
-        rows[:, 8:16] = self._string_features(query.compact, numbers, chosen_phrasings)
-        rows[:, 16] = self._question_type_agreement(query.asks, numbers)
+        rows[:, 8:17] = self._string_features(query, numbers, chosen_phrasings)
+        rows[:, 17] = self._question_type_agreement(query.asks, numbers)
         return rows
 
     def _cover_arrays(self, query: _Query) -> tuple[np.ndarray | array, ...]:
@@ -348,17 +351,18 @@ class Matcher:
         rows[:, 2:5] = chosen_covered / query.divisors
         rows[:, 5:7] = chosen_covered[:, 1:] / index.phrasing_divisors[chosen_phrasings]
         rows[:, 7] = cube[:, 0, :].sum(axis=1) / query_total
-        rows[:, 8:16] = self._string_features(query.compact, numbers, chosen_phrasings.tolist())
-        rows[:, 16] = self._question_type_agreement(query.asks, numbers)
+        rows[:, 8:17] = self._string_features(query, numbers, chosen_phrasings.tolist())
+        rows[:, 17] = self._question_type_agreement(query.asks, numbers)
         return rows
 
     def _question_type_agreement(self, asks: int, numbers: list[int]) -> list[float]:
         offers = self._index.question_types
         return [agreement(asks, offers[number]) for number in numbers]
 
-    def _string_features(self, compact: str, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
-        """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, and how much
-        of the keywords, category and topic the query writes."""
+    def _string_features(self, query: _Query, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
+        """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, how much of
+        the keywords, category and topic the query writes, and how much of the query's topic they hold."""
+        compact, topic = query.compact, query.topic
         index = self._index
         texts, text_offsets = index.texts, index.text_offsets
         keywords, keyword_offsets = index.keywords, index.keyword_offsets
@@ -370,10 +374,21 @@ class Matcher:
         keyword_shares = shares(compact, keywords, keyword_offsets, numbers)
         category_shares = shares(compact, index.categories, index.category_offsets, numbers)
         topic_shares = shares(compact, index.topics, index.topic_offsets, numbers)
-        size = len(compact)
+        # How much of what the query is about each entry holds: counted in its topic, keywords and category
+        # apart, the best of the three (a knowledge base without keywords still has topics).
+        topic_held = [
+            max(in_topic, in_keywords, in_category)
+            for (_, in_topic), (_, in_keywords), (_, in_category) in zip(
+                shares(topic, index.topics, index.topic_offsets, numbers),
+                shares(topic, keywords, keyword_offsets, numbers),
+                shares(topic, index.categories, index.category_offsets, numbers),
+                strict=True,
+            )
+        ]
+        size, topic_size = len(compact), max(len(topic), 1)
         features = []
-        for number, text, shared, (keyword_best, keyword_covered), (category_best, _), (topic_best, _) in zip(
-            numbers, chosen, common.tolist(), keyword_shares, category_shares, topic_shares, strict=True
+        for number, text, shared, (keyword_best, keyword_covered), (category_best, _), (topic_best, _), held in zip(
+            numbers, chosen, common.tolist(), keyword_shares, category_shares, topic_shares, topic_held, strict=True
         ):
             listed = keywords[keyword_offsets[number] : keyword_offsets[number + 1]]
             written = sum(len(keyword) for keyword in listed.split("\n") if keyword in compact) if listed else 0
@@ -389,6 +404,7 @@ class Matcher:
                     keyword_covered / max(size, 1),
                     category_best,
                     topic_best,
+                    held / topic_size,
                 )
             )
         return _relative_to_mean(features, _KEYWORD_COLUMNS)

@@ -77,3 +77,21 @@ def test_the_entry_whose_topic_the_message_writes_in_full_has_the_best_topic_col
     numbers, rows, _ = kb.matcher.features("我要申请汽车贷款")
     values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
     assert values == {"apply": 1.0, "paid-off": 0.5}
+
+
+def test_query_topic_is_how_much_of_what_the_message_is_about_an_entry_holds() -> None:
+    """汽车贷款怎么申请 is about 汽车贷款: all of it is the loan entry's topic, none of it the card entry's, and
+    half of it (贷款) the keyword of a third entry whose title says nothing of it."""
+    kb = KnowledgeBase.from_entries(
+        [
+            Entry(id="loan", question="汽车贷款申请方式", answer="临柜或线上申请。"),
+            Entry(id="card", question="信用卡申请方式", answer="在官网填表。"),
+            Entry(id="rates", question="利率说明", answer="按牌告利率。", keywords=["贷款利率"]),
+        ]
+    )
+    column = FEATURES.index("query_topic")
+    numbers, rows, _ = kb.matcher.features("汽车贷款怎么申请")
+    values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
+    assert values["loan"] == 1.0
+    assert values.get("card", 0.0) == 0.0
+    assert values["rates"] == 0.5
