@@ -22,9 +22,9 @@ from knowledge.matcher import FEATURES, QUERY_FEATURES, ScoringWeights
 from knowledge.model import Entry, Thresholds
 
 # What "none of them" is calibrated to on the phrasings it was fitted on. Held-out folds come out up to a
-# point higher (0.037 / 0.049 at 0.04, 0.046 / 0.054 at 0.045), and a new knowledge base must stay under
+# point higher (0.036 / 0.048 at 0.038, 0.037 / 0.050 at 0.04), and a new knowledge base must stay under
 # 0.05: a wrong answer costs a customer more than a suggestion does.
-DEFAULT_MAX_WRONG = 0.04
+DEFAULT_MAX_WRONG = 0.038
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ class ScoringWeights:
     )
     # fmt: on
     none_model: tuple[float, ...] = (-0.429, -1.172, -0.814, -0.582)
-    none_bias: float = 8.646
+    none_bias: float = 8.727
 
 
 _SENTINEL = np.iinfo(np.int32).max  # above every term id
