@@ -348,7 +348,8 @@ done:
     return status;
 }
 
-/* stem_english of text.py: plural and -ing/-ed endings. */
+/* stem_english of text.py: -ies/-ied to -y; else -ing, -ed, -es after ch/sh/ss/x/zz, or a plural -s; then
+ * a final -e. */
 static PyObject *
 stem_english(PyObject *word)
 {
@@ -356,17 +357,40 @@ stem_english(PyObject *word)
     int kind = PyUnicode_KIND(word);
     const void *data = PyUnicode_DATA(word);
 #define AT(offset) PyUnicode_READ(kind, data, length - (offset))
-    if (length > 5 && AT(3) == 'i' && AT(2) == 'n' && AT(1) == 'g') {
-        return PyUnicode_Substring(word, 0, length - 3);
+#define ENDS2(a, b) (AT(2) == (a) && AT(1) == (b))
+#define ENDS3(a, b, c) (AT(3) == (a) && ENDS2(b, c))
+#define ENDS4(a, b, c, d) (AT(4) == (a) && ENDS3(b, c, d))
+    if (length > 4 && (ENDS3('i', 'e', 's') || ENDS3('i', 'e', 'd'))) {
+        PyObject *head = PyUnicode_Substring(word, 0, length - 3);
+        if (head == NULL) {
+            return NULL;
+        }
+        PyObject *stem = PyUnicode_FromFormat("%Uy", head);
+        Py_DECREF(head);
+        return stem;
     }
-    if (length > 4 && AT(2) == 'e' && AT(1) == 'd') {
-        return PyUnicode_Substring(word, 0, length - 2);
+    Py_ssize_t keep = length;
+    if (length > 5 && ENDS3('i', 'n', 'g')) {
+        keep -= 3;
     }
-    if (length > 3 && AT(1) == 's' && AT(2) != 's') {
-        return PyUnicode_Substring(word, 0, length - 1);
+    else if (length > 4 && ENDS2('e', 'd')) {
+        keep -= 2;
     }
+    else if (length > 4 && (ENDS4('c', 'h', 'e', 's') || ENDS4('s', 'h', 'e', 's') || ENDS4('s', 's', 'e', 's') ||
+                            ENDS3('x', 'e', 's') || ENDS4('z', 'z', 'e', 's'))) {
+        keep -= 2;
+    }
+    else if (length > 3 && AT(1) == 's' && AT(2) != 's' && AT(2) != 'u' && AT(2) != 'i') {
+        keep -= 1;
+    }
+#undef ENDS4
+#undef ENDS3
+#undef ENDS2
 #undef AT
-    return Py_NewRef(word);
+    if (keep > 4 && PyUnicode_READ(kind, data, keep - 1) == 'e') {
+        keep -= 1;
+    }
+    return keep == length ? Py_NewRef(word) : PyUnicode_Substring(word, 0, keep);
 }
 
 /* Closes the pending CJK run: its tokens glued back into one string. */

@@ -72,14 +72,20 @@ separate = separate_python if _speedups is None else _speedups.separate
 
 
 def stem_english(word: str) -> str:
-    """A deliberately small stemmer: plural and -ing/-ed endings, enough for 'refunds' to meet 'refund'."""
-    if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
-    if len(word) > 4 and word.endswith("ed"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    """A deliberately small stemmer, the same cut for a word's forms: refunds/refund, branches/branch,
+    policies/policy, close/closed/closing. A stem need not be a word (clos); only that the forms meet."""
+    if len(word) > 4 and word.endswith(("ies", "ied")):
+        return word[:-3] + "y"
+    keep = len(word)
+    if keep > 5 and word.endswith("ing"):
+        keep -= 3
+    elif keep > 4 and word.endswith(("ed", "ches", "shes", "sses", "xes", "zzes")):
+        keep -= 2
+    elif keep > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        keep -= 1
+    if keep > 4 and word[keep - 1] == "e":  # charge, charged, charges: one stem
+        keep -= 1
+    return word[:keep]
 
 
 # piece → (words, CJK runs): what a build remembers so each repeated clause is segmented once.

@@ -95,3 +95,25 @@ def test_query_topic_is_how_much_of_what_the_message_is_about_an_entry_holds() -
     assert values["loan"] == 1.0
     assert values.get("card", 0.0) == 0.0
     assert values["rates"] == 0.5
+
+
+def test_english_siblings_are_told_apart_by_what_is_asked() -> None:
+    kb = KnowledgeBase.from_entries(
+        [
+            Entry(id="fee", question="What is the annual fee of the credit card?", answer="NT$1,200 a year."),
+            Entry(id="apply", question="How do I apply for a credit card?", answer="Apply online."),
+            Entry(id="login", question="Why can't I log in to online banking?", answer="Reset your password."),
+            Entry(id="hours", question="Branch opening hours", answer="9:00-15:30."),
+            Entry(id="where", question="Where is the nearest branch?", answer="See the map."),
+        ]
+    )
+    expected = {
+        "how much is the credit card fee": "fee",
+        "credit card application steps": "apply",
+        "applying for cards": "apply",
+        "I cannot log in": "login",
+        "when does the branch open": "hours",
+        "what time do branches close": "hours",  # branches / branch: one stem
+        "where can i find a branch": "where",
+    }
+    assert {message: kb.match(message).best.entry.id for message in expected} == expected

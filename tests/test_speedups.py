@@ -76,6 +76,19 @@ def test_analyse_matches_python(segmenter: Segmenter, raw: str) -> None:
     assert segmenter.words_and_runs(clean, compiled_cache) == segmenter._analyse_python(clean, python_cache)
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="acdeghinsuxyz", min_size=0, max_size=7),
+    st.sampled_from(["", "s", "e", "es", "ies", "ied", "ing", "ed", "ches", "shes", "sses", "xes", "zzes", "us", "is"]),
+)
+@example("polic", "ies")
+@example("branch", "es")
+def test_english_stems_match_python(segmenter: Segmenter, stem: str, ending: str) -> None:
+    """Every branch of the stemmer, which random text almost never reaches."""
+    word = stem + ending
+    assert segmenter.words_and_runs(word) == segmenter._analyse_python(word)
+
+
 def test_knowledge_base_words_stay_whole(segmenter: Segmenter) -> None:
     """The overlay's words reach the compiled dynamic programme too."""
     assert segmenter.analyse_normalised("乐分期宝怎么办").words == ("乐分期宝",)

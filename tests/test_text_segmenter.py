@@ -5,7 +5,7 @@ from __future__ import annotations
 import jieba
 import pytest
 
-from knowledge.text import Segmenter
+from knowledge.text import Segmenter, stem_english
 
 # Knowledge-base words: new ones, one jieba holds only as a prefix, and rare ideographs jieba does not treat as
 # Chinese (U+3400-U+4DBF, U+9FD6-U+9FFF), which reach its cut outside the dynamic programme.
@@ -63,3 +63,20 @@ def test_overlay_cuts_like_a_jieba_copy_with_the_words_added(
     assert all(segmenter._count(word) == reference.FREQ.get(word) for word in WORDS)
     assert segmenter._tokens(piece) == list(reference.cut(piece, HMM=False))
     assert segmenter._tokens(piece) == list(segmenter._tokenizer.cut(piece, HMM=False))
+
+
+def test_english_forms_of_one_word_share_a_stem() -> None:
+    groups = [
+        ["refund", "refunds", "refunded", "refunding"],
+        ["branch", "branches"],
+        ["policy", "policies"],
+        ["apply", "applies", "applied"],
+        ["close", "closes", "closed", "closing"],
+        ["charge", "charges", "charged"],
+        ["address", "addresses"],
+        ["box", "boxes"],
+        ["status"],
+    ]
+    for forms in groups:
+        assert len({stem_english(form) for form in forms}) == 1, forms
+    assert stem_english("status") == "status" and stem_english("bonus") == "bonus"
