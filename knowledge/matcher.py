@@ -293,8 +293,7 @@ class Matcher:
             numbers, scores, best, query.ceiling, mass[0] + mass[1] + mass[2], len(FEATURES), *self._cover_arrays(query)
         )
         rows = np.frombuffer(packed).reshape(len(numbers), len(FEATURES))
-        rows[:, 8:17] = self._string_features(query, numbers, chosen_phrasings)
-        rows[:, 17] = self._question_type_agreement(query.asks, numbers)
+        self._fill_text_columns(rows, query, numbers, chosen_phrasings)
         return rows
 
     def _cover_arrays(self, query: _Query) -> tuple[np.ndarray | array, ...]:
@@ -351,13 +350,14 @@ class Matcher:
         rows[:, 2:5] = chosen_covered / query.divisors
         rows[:, 5:7] = chosen_covered[:, 1:] / index.phrasing_divisors[chosen_phrasings]
         rows[:, 7] = cube[:, 0, :].sum(axis=1) / query_total
-        rows[:, 8:17] = self._string_features(query, numbers, chosen_phrasings.tolist())
-        rows[:, 17] = self._question_type_agreement(query.asks, numbers)
+        self._fill_text_columns(rows, query, numbers, chosen_phrasings.tolist())
         return rows
 
-    def _question_type_agreement(self, asks: int, numbers: list[int]) -> list[float]:
+    def _fill_text_columns(self, rows: np.ndarray, query: _Query, numbers: list[int], phrasings: list[int]) -> None:
+        """Columns 8 on, the same on both paths: the string features, then question-type agreement (last)."""
+        rows[:, 8:-1] = self._string_features(query, numbers, phrasings)
         offers = self._index.question_types
-        return [agreement(asks, offers[number]) for number in numbers]
+        rows[:, -1] = [agreement(query.asks, offers[number]) for number in numbers]
 
     def _string_features(self, query: _Query, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
         """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, how much of

@@ -8,6 +8,13 @@ from knowledge.question_types import TYPE_NAMES, agreement, asked, offered, topi
 from knowledge.text import normalise
 
 
+def column(kb: KnowledgeBase, message: str, feature: str) -> dict[str, float]:
+    """One feature's value for each candidate of `message`, by entry id."""
+    numbers, rows, _ = kb.matcher.features(message)
+    at = FEATURES.index(feature)
+    return {kb.matcher.entries[number].id: row[at] for number, row in zip(numbers, rows, strict=True)}
+
+
 def names(mask: int) -> set[str]:
     return {name for bit, name in enumerate(TYPE_NAMES) if mask >> bit & 1}
 
@@ -47,10 +54,8 @@ def test_siblings_sharing_every_content_word_differ_in_the_question_type_column(
             Entry(id="broken", question="信用卡无法使用的原因", answer="可能已停卡。"),
         ]
     )
-    column = FEATURES.index("question_type")
     for message, expected in (("信用卡年费要多少钱", "fee"), ("信用卡为什么不能用", "broken")):
-        numbers, rows, _ = kb.matcher.features(message)
-        values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
+        values = column(kb, message, "question_type")
         assert values[expected] > 0.0
         assert all(value == 0.0 for entry_id, value in values.items() if entry_id != expected), values
         assert kb.match(message).best.entry.id == expected
@@ -65,7 +70,7 @@ def test_a_topic_is_a_phrasing_without_its_question_words_one_per_line() -> None
 
 
 def test_the_entry_whose_topic_the_message_writes_in_full_has_the_best_topic_column() -> None:
-    """我要申请车贷: 汽车贷款申请方式 is about 汽车贷款, the sibling about 汽车贷款清偿证明, which the message
+    """我要申请汽车贷款: 汽车贷款申请方式 is about 汽车贷款, the sibling about 汽车贷款清偿证明, which the message
     writes less of, although both titles hold 申请."""
     kb = KnowledgeBase.from_entries(
         [
@@ -73,10 +78,7 @@ def test_the_entry_whose_topic_the_message_writes_in_full_has_the_best_topic_col
             Entry(id="paid-off", question="汽车贷款清偿证明申请", answer="结清后七日内寄出。"),
         ]
     )
-    column = FEATURES.index("topic_characters")
-    numbers, rows, _ = kb.matcher.features("我要申请汽车贷款")
-    values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
-    assert values == {"apply": 1.0, "paid-off": 0.5}
+    assert column(kb, "我要申请汽车贷款", "topic_characters") == {"apply": 1.0, "paid-off": 0.5}
 
 
 def test_query_topic_is_how_much_of_what_the_message_is_about_an_entry_holds() -> None:
@@ -89,9 +91,7 @@ def test_query_topic_is_how_much_of_what_the_message_is_about_an_entry_holds() -
             Entry(id="rates", question="利率说明", answer="按牌告利率。", keywords=["贷款利率"]),
         ]
     )
-    column = FEATURES.index("query_topic")
-    numbers, rows, _ = kb.matcher.features("汽车贷款怎么申请")
-    values = {kb.matcher.entries[number].id: row[column] for number, row in zip(numbers, rows, strict=True)}
+    values = column(kb, "汽车贷款怎么申请", "query_topic")
     assert values["loan"] == 1.0
     assert values.get("card", 0.0) == 0.0
     assert values["rates"] == 0.5
