@@ -23,6 +23,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
+from knowledge.bridge import Bridge, shared_dictionary
 from knowledge.build import build_index
 from knowledge.compiled import speedups as _speedups
 from knowledge.index import (
@@ -135,6 +136,12 @@ class Matcher:
         self._entries = [entry for entry in entries if entry.enabled]
         self._model = np.asarray(w.model, dtype=np.float64)
         self._index = build_index(self._entries, segmenter, w)
+        dictionary = shared_dictionary()
+        idf = self._index.idf
+        vocabulary = self._index.vocabulary.words
+        self._bridge = (
+            Bridge(dictionary, self._entries, vocabulary, idf.__getitem__) if dictionary is not None else None
+        )
 
     @property
     def segmenter(self) -> Segmenter:
@@ -238,8 +245,13 @@ class Matcher:
         return sorted(zip(found.tolist(), retrieval.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
 
     def _query(self, text: str) -> _Query | None:
-        clean = normalise(text)
+        clean = asked_in = normalise(text)
         analysed = self._segmenter.analyse_normalised(clean)
+        if self._bridge is not None:
+            # English phrases put in the knowledge base's words; the question words stay in `asked_in`.
+            rewritten = self._bridge.rewrite(clean, analysed.words)
+            if rewritten is not None:
+                clean, analysed = rewritten, self._segmenter.analyse_normalised(rewritten)
         if analysed.is_empty or not self._entries:
             return None
         index = self._index
@@ -279,7 +291,7 @@ class Matcher:
             ceiling=total * (self.weights.k1 + 1.0),
             compact=clean.replace(" ", ""),
             word_count=len(analysed.words),
-            asks=asked(clean),
+            asks=asked(asked_in),
             topic=topics((clean,)),
         )
 
