@@ -10,6 +10,7 @@ from crm_store import ContentKind
 from desk import actions
 from desk.complaints import is_complaint
 from desk.intents import Intent
+from desk.language import written_in
 from desk.messages import Button, Reply
 from desk.texts import say
 from knowledge import Entry, KnowledgeBase, Match, Tier
@@ -137,7 +138,10 @@ def _decide_command(text: str, language: str, business: str) -> Decision:
 
 def _answer_reply(entry: Entry, language: str) -> Reply:
     row = (Button(say("button_solved", language), actions.solved(entry.id)), _human_button(language))
-    return Reply(entry.answer.strip(), (row,))
+    answer = entry.answer.strip()
+    if written_in(answer) != language:
+        answer = say("answer_in_other_language", language) + "\n\n" + answer
+    return Reply(answer, (row,))
 
 
 def _plain(intent: Intent, key: str, language: str, *, human_button: bool = True, **values: str) -> Decision:

@@ -142,6 +142,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "您的问题（工单 {number}）正由工作人员处理，直接在这里留言即可，他们会在这里回复您。",
         "en": "A member of our team is handling your case (ticket {number}); just write here and they will reply here.",
     },
+    # Before an answer written in the other language (the matcher reads English messages against a Chinese
+    # FAQ): the customer knows why, and that a person can help in their language.
+    "answer_in_other_language": {
+        "zh": "这个问题我们目前只有英文说明，如需中文帮助请点「转人工」：",
+        "en": 'We only have this answer in Chinese for now; press "Talk to a person" for help in English:',
+    },
     "button_human": {"zh": "🙋 转人工", "en": "🙋 Talk to a person"},
     "button_complain": {"zh": "📝 投诉", "en": "📝 Complaint"},
     "button_solved": {"zh": "✅ 已解决", "en": "✅ Solved"},

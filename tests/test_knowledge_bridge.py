@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crm_store import ContentKind
+from desk.intents import Intent
+from desk.routing import decide_message
 from knowledge import Entry, KnowledgeBase, Tier
 from knowledge import matcher as matcher_module
 from knowledge.bridge import Dictionary, sense_key, shared_dictionary
@@ -130,3 +133,14 @@ def test_dictionary_senses_skip_notes_and_keep_meanings():
 )
 def test_sense_keys_spell_phrases_as_the_matcher_analyses_them(phrase: str, key: str):
     assert sense_key(phrase) == key
+
+
+def test_an_english_customer_is_told_when_the_answer_is_in_chinese(bank: KnowledgeBase):
+    english = decide_message(bank, ContentKind.TEXT, "how do I report the loss of my credit card", "en")
+    chinese = decide_message(bank, ContentKind.TEXT, "信用卡挂失方法", "zh")
+    assert english.intent is Intent.ANSWERED and chinese.intent is Intent.ANSWERED
+    assert english.entry_id == chinese.entry_id == "card-lost"
+    # The same answer, with a word in English first about the language and the way to a person.
+    assert english.replies[0].text.startswith("We only have this answer in Chinese")
+    assert english.replies[0].text.endswith(chinese.replies[0].text)
+    assert "Chinese" not in chinese.replies[0].text
