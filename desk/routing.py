@@ -106,7 +106,7 @@ def decide_action(kb: KnowledgeBase, data: str | None, language: str) -> Decisio
 def decide_from_match(match: Match, language: str) -> Decision:
     best = match.best
     if match.tier == Tier.ANSWER and best is not None:
-        reply = _answer_reply(best.entry, language)
+        reply = _answer_reply(best.entry, language, typed=True)
         return Decision(Intent.ANSWERED, (reply,), best.entry.id, best.score, Tier.ANSWER.value)
     if match.tier == Tier.SUGGEST and best is not None:
         rows = tuple((Button(_label(c.entry.question), actions.pick(c.entry.id)),) for c in match.shown())
@@ -136,10 +136,14 @@ def _decide_command(text: str, language: str, business: str) -> Decision:
     return Decision(Intent.UNKNOWN_COMMAND, (Reply(unknown, ((_human_button(language),),)),))
 
 
-def _answer_reply(entry: Entry, language: str) -> Reply:
+def _answer_reply(entry: Entry, language: str, *, typed: bool = False) -> Reply:
+    """The entry's answer with Solved / Talk to a person. Answering what the customer typed in one language
+    from an entry written in the other (English against a Chinese FAQ), a line first says so. Not after a
+    button: there the language comes from the customer's app setting, which many Chinese customers keep in
+    English, and they chose the entry by its own title."""
     row = (Button(say("button_solved", language), actions.solved(entry.id)), _human_button(language))
     answer = entry.answer.strip()
-    if written_in(answer) != language:
+    if typed and written_in(answer) != language:
         answer = say("answer_in_other_language", language) + "\n\n" + answer
     return Reply(answer, (row,))
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crm_store import ContentKind
+from desk import actions
 from desk.intents import Intent
-from desk.routing import decide_message
+from desk.routing import decide_action, decide_message
 from knowledge import Entry, KnowledgeBase, Tier
 from knowledge import matcher as matcher_module
 from knowledge.bridge import Dictionary, sense_key, shared_dictionary
@@ -144,3 +145,10 @@ def test_an_english_customer_is_told_when_the_answer_is_in_chinese(bank: Knowled
     assert english.replies[0].text.startswith("We only have this answer in Chinese")
     assert english.replies[0].text.endswith(chinese.replies[0].text)
     assert "Chinese" not in chinese.replies[0].text
+
+
+def test_a_picked_suggestion_gets_no_language_line(bank: KnowledgeBase):
+    # A button carries no text: its language is the app's setting, which many Chinese customers keep in English.
+    picked = decide_action(bank, actions.pick("card-lost"), "en")
+    assert picked.intent is Intent.PICKED
+    assert picked.replies[0].text == bank.get("card-lost").answer.strip()
