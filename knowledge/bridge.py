@@ -245,16 +245,17 @@ class Bridge:
         return self._into_english(text, words)
 
     def _into_chinese(self, text: str, words: tuple[str, ...]) -> str | None:
-        """English phrases, longest first, replaced by the knowledge base's Chinese words for them."""
+        """English phrases, longest first, replaced by the knowledge base's Chinese words for them. As in the
+        analyser, a word or a normalised token that is ASCII is a Latin word."""
         added: list[str] = []
         translated: set[str] = set()
         # English the knowledge base itself uses is its own term and stays as it is: in a Chinese message any
         # it uses at all (ATM, VIP), in an English message what its entries are phrased in.
-        mixed = any(not _LATIN.fullmatch(word) for word in words)
+        mixed = any(not word.isascii() for word in words)
         position = 0
         while position < len(words):
             taken = 0
-            if _LATIN.fullmatch(words[position]):
+            if words[position].isascii():
                 taken = self._english_phrase(words, position, added, mixed)
                 translated.update(filter(None, map(english_stem, words[position : position + taken])))
             position += taken or 1
@@ -267,7 +268,7 @@ class Bridge:
         """Chinese words the knowledge base does not use replaced by its English words for their senses."""
         added: list[str] = []
         for word in words:
-            if _LATIN.fullmatch(word) or word in self._known or word in _INTERROGATIVES:
+            if word.isascii() or word in self._known or word in _INTERROGATIVES:
                 continue  # English already, the knowledge base's own word, or a question word (多少, 哪里)
             if english := self._english_for(word):
                 added.extend(english)
@@ -281,7 +282,7 @@ class Bridge:
     def _translated(self, token: str, translated: set[str]) -> bool:
         """Whether a word of the message was put in Chinese: it leaves the text (one the knowledge base uses
         itself stays), so it does not count as a word nobody knows."""
-        if not _LATIN.fullmatch(token):
+        if not token.isascii():
             return False
         stem = stem_english(token)
         return stem not in self._known and english_stem(stem) in translated
@@ -289,7 +290,7 @@ class Bridge:
     def _english_phrase(self, words: tuple[str, ...], start: int, added: list[str], mixed: bool) -> int:
         """Translate the longest English phrase starting at `start`; how many words it took (0: none)."""
         end = start
-        while end < len(words) and end - start < _LONGEST_PHRASE and _LATIN.fullmatch(words[end]):
+        while end < len(words) and end - start < _LONGEST_PHRASE and words[end].isascii():
             end += 1
         for stop in range(end, start, -1):
             phrase = words[start:stop]
