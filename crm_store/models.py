@@ -63,6 +63,9 @@ class Customer(Base):
     display_name: Mapped[str] = mapped_column(String(128), default="")
     username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
+    # "zh" or "en": the script of the customer's last typed message. It outranks `language` (the app's
+    # setting; many Chinese customers keep their phone in English) when a button or a staff reply has no text.
+    written_language: Mapped[str | None] = mapped_column(String(8))
     region: Mapped[str | None] = mapped_column(String(64))
     first_contact_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_contact_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -25,7 +25,7 @@ from desk import actions, escalation, learning, privacy
 from desk.complaints import ComplaintPolicy, is_complaint
 from desk.flood import Flow
 from desk.intents import Intent
-from desk.language import reply_language
+from desk.language import customer_language, reply_language, settled_language
 from desk.messages import Escalation, Inbound, Outcome, Reply
 from desk.routing import Decision, decide_action, decide_message
 from desk.text_input import clean_text
@@ -54,6 +54,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     now = ctx.clock()
     customer = _customer_for(session, inbound, now)
     text = clean_text(inbound.text, ctx.max_text_chars)
+    if inbound.kind == ContentKind.TEXT:
+        _remember_language(customer, text)
     # Without a staff side (console, no staff group configured) nobody could answer a held chat:
     # the ticket is still registered, but the bot keeps answering rather than leave the customer alone.
     held = tickets.active_ticket(session, customer.id) if ctx.staff_available else None
@@ -185,13 +187,20 @@ def _forget(
 
 def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> str:
     spoken = "" if inbound.kind in (ContentKind.COMMAND, ContentKind.BUTTON) else text
-    return reply_language(spoken, customer.language, ctx.default_language)
+    return reply_language(spoken, customer_language(customer), ctx.default_language)
+
+
+def _remember_language(customer: Customer, text: str) -> None:
+    settled = settled_language(text)
+    # An erased customer's record keeps nothing about them, their language included.
+    if settled is not None and customer.erased_at is None and customer.written_language != settled:
+        customer.written_language = settled
 
 
 def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> Decision:
     # A command's Latin name says nothing about the customer's language.
     spoken = "" if inbound.kind == ContentKind.COMMAND else text
-    language = reply_language(spoken, customer.language, ctx.default_language)
+    language = reply_language(spoken, customer_language(customer), ctx.default_language)
     if inbound.kind == ContentKind.BUTTON:
         return decide_action(ctx.kb, inbound.action, language)
     return decide_message(

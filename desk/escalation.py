@@ -118,12 +118,17 @@ def ticket_header(ticket: Ticket, zone: ZoneInfo, *, reopened: bool = False) -> 
     )
 
 
+def _writes(customer: Customer) -> str:
+    """Staff reply in the language the customer writes, which the app setting does not always show."""
+    return {"zh": "（写中文）", "en": "（写英文）"}.get(customer.written_language or "", "")
+
+
 def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
     """What staff see when they take a chat over: profile, tags, open tickets, the last contacts."""
     contacts_total = session.scalar(select(func.count(Contact.id)).where(Contact.customer_id == customer.id))
     lines = [
         f"👤 {customer.display_name or '—'}" + (f" (@{customer.username})" if customer.username else ""),
-        f"ID {customer.channel}:{customer.external_id} · 语言 {customer.language or '—'}"
+        f"ID {customer.channel}:{customer.external_id} · 语言 {customer.language or '—'}{_writes(customer)}"
         f" · 地区 {customer.region or '—'}",
         f"首次联系 {local_time(customer.first_contact_at, zone)} · 最近 {local_time(customer.last_contact_at, zone)}"
         f" · 共 {contacts_total} 条记录",

@@ -3,18 +3,49 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
-def reply_language(text: str, customer_language: str | None, default: str = "zh") -> str:
+class _Speaker(Protocol):
+    language: str | None
+    written_language: str | None
+
+
+def customer_language(customer: _Speaker) -> str | None:
+    """What the customer writes in if we have seen it, else their app's language setting."""
+    return customer.written_language or customer.language
+
+
+def typed_language(text: str) -> str | None:
+    """The language of a text by its script: Chinese if it has CJK characters, else English if it has a Latin
+    word, else None (digits, emoji)."""
     if _CJK.search(text):
         return "zh"
     if _LATIN.search(text):
         return "en"
-    if customer_language:
-        return "zh" if customer_language.lower().startswith("zh") else "en"
+    return None
+
+
+def settled_language(text: str) -> str | None:
+    """The language a typed message shows clearly enough to answer the customer's next button press in: any
+    Chinese, or two Latin words and no Chinese ("ok" or "VIP" alone from a Chinese customer settles nothing)."""
+    language = typed_language(text)
+    if language == "en" and len(_LATIN.findall(text)) < 2:
+        return None
+    return language
+
+
+def reply_language(text: str, preferred: str | None, default: str = "zh") -> str:
+    """The text's own language; without one (a button, a command, staff writing) the customer's, then `default`.
+    `preferred` is a language code ("zh-hans", "en"), as `customer_language` gives it."""
+    typed = typed_language(text)
+    if typed is not None:
+        return typed
+    if preferred:
+        return "zh" if preferred.lower().startswith("zh") else "en"
     return default
 
 

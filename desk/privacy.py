@@ -44,6 +44,7 @@ def erase_customer(session: Session, customer_id: int, who: Who, now: datetime) 
     )
     session.execute(CustomerTag.__table__.delete().where(CustomerTag.customer_id == customer_id))
     customer.display_name, customer.username, customer.region, customer.language = "", None, None, None
+    customer.written_language = None
     customer.erased_at = now
     erasure = session.scalars(
         select(Erasure).where(Erasure.customer_id == customer_id, Erasure.confirmed_at.is_(None))

@@ -32,7 +32,7 @@ from desk.complaints import CAUSE_LABELS, PRIORITY_ORDER, cause_label, due_time
 from desk.conversation import DeskContext
 from desk.dates import local_time
 from desk.intents import Intent
-from desk.language import reply_language
+from desk.language import customer_language, reply_language
 from desk.messages import Button, Reply
 from desk.texts import say
 
@@ -121,7 +121,7 @@ def _resolve(session: Session, ctx: DeskContext, who: Who, customer: Customer, a
     now = ctx.clock()
     tickets.resolve(session, ticket, who, now, argument)
     escalation.after_ticket_ended(session, customer.id)
-    language = reply_language("", customer.language, ctx.default_language)
+    language = reply_language("", customer_language(customer), ctx.default_language)
     key, values = ("resolved", {"resolution": argument}) if argument else ("resolved_plain", {})
     text = say(key, language, number=ticket.number, **values)
     buttons = (tuple(Button(f"{'⭐' * score}", actions.rate(ticket.id, score)) for score in range(1, 6)),)

@@ -148,7 +148,7 @@ def test_an_english_customer_is_told_when_the_answer_is_in_chinese(bank: Knowled
 
 
 def test_a_picked_suggestion_gets_no_language_line(bank: KnowledgeBase):
-    # A button carries no text: its language is the app's setting, which many Chinese customers keep in English.
+    # The customer chose the entry by its title; before any typed message the language is the app's setting.
     picked = decide_action(bank, actions.pick("card-lost"), "en")
     assert picked.intent is Intent.PICKED
     assert picked.replies[0].text == bank.get("card-lost").answer.strip()

@@ -39,6 +39,7 @@ async def test_forget_is_confirmed_by_a_manager_only_and_anonymises_everything(d
         assert erased_before == [] and any(c.text == ERASED for c in contacts)
         [customer] = _rows(bot, Customer)
         assert customer.erased_at is not None and customer.display_name == "" and customer.username is None
+        assert customer.language is None and customer.written_language is None
         assert _rows(bot, CustomerTag) == []
         [ticket] = _rows(bot, Ticket)
         assert ticket.summary == ERASED
