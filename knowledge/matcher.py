@@ -367,13 +367,17 @@ class Matcher:
 
     def _fill_text_columns(self, rows: np.ndarray, query: _Query, numbers: list[int], phrasings: list[int]) -> None:
         """Columns 8 on, the same on both paths: the string features, then question-type agreement (last)."""
-        rows[:, 8:-1] = self._string_features(query, numbers, phrasings)
+        strings = rows[:, 8:-1]  # a view: assignments land in `rows`
+        strings[:] = self._string_features(query, numbers, phrasings)
+        keyword_columns = strings[:, _KEYWORD_COLUMNS]
+        strings[:, _KEYWORD_COLUMNS] = keyword_columns - keyword_columns.mean(axis=0)
         offers = self._index.question_types
         rows[:, -1] = [agreement(query.asks, offers[number]) for number in numbers]
 
     def _string_features(self, query: _Query, numbers: list[int], phrasings: list[int]) -> list[tuple[float, ...]]:
         """Keywords written out, LCS and ratio with the chosen phrasing, that phrasing's length, how much of
-        the keywords, category and topic the query writes, and how much of the query's topic they hold."""
+        the keywords, category and topic the query writes, and how much of the query's topic they hold (raw:
+        `_fill_text_columns` scores the _KEYWORD_COLUMNS against the candidates' mean)."""
         compact, topic = query.compact, query.topic
         index = self._index
         texts, text_offsets = index.texts, index.text_offsets
@@ -419,7 +423,7 @@ class Matcher:
                     held / topic_size,
                 )
             )
-        return _relative_to_mean(features, _KEYWORD_COLUMNS)
+        return features
 
     @staticmethod
     def _lookup(query: _Query, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -445,14 +449,7 @@ class Matcher:
 # values they add to every candidate's logit, and where no entry has keywords "none of them" wins far more
 # often (a bank FAQ with its keywords and categories removed, same calibration: answered_correct 0.16 raw,
 # 0.25 relative).
-_KEYWORD_COLUMNS = (0, 4, 5, 6)
-
-
-def _relative_to_mean(rows: list[tuple[float, ...]], columns: Sequence[int]) -> list[tuple[float, ...]]:
-    means = {column: sum(row[column] for row in rows) / len(rows) for column in columns}
-    return [
-        tuple(value - means[column] if column in means else value for column, value in enumerate(row)) for row in rows
-    ]
+_KEYWORD_COLUMNS = [0, 4, 5, 6]  # a list: numpy reads a tuple as one multi-dimensional index
 
 
 def character_shares_python(
