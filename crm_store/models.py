@@ -315,3 +315,20 @@ class CandidatePhrasing(Base):
     decided_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
     decided_by_name: Mapped[str | None] = mapped_column(String(128))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeadLetter(Base):
+    """An update the bot could not read: confirmed to Telegram so it cannot stop the others, kept here.
+
+    The raw JSON may carry a customer's words and name, so it is erased with the customer (`external_id`).
+    """
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (UniqueConstraint("update_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    raw: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,10 +10,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crm_store.dead_letters import erase_dead_letters
 from crm_store.models import Contact, Customer, CustomerTag, Erasure, Ticket, TicketEvent
 from crm_store.tickets import Who
 
 ERASED = "[已删除 erased]"
+TELEGRAM = "telegram"
 
 
 def request_erasure(session: Session, customer: Customer, now: datetime) -> Erasure:
@@ -43,6 +45,9 @@ def erase_customer(session: Session, customer_id: int, who: Who, now: datetime) 
         .values(detail=ERASED)
     )
     session.execute(CustomerTag.__table__.delete().where(CustomerTag.customer_id == customer_id))
+    # Unreadable updates are keyed by the Telegram user id only: other channels never produce them.
+    if customer.channel == TELEGRAM:
+        erase_dead_letters(session, customer.external_id)
     customer.display_name, customer.username, customer.region, customer.language = "", None, None, None
     customer.written_language = None
     customer.erased_at = now

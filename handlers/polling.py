@@ -4,6 +4,10 @@ python-telegram-bot's Updater asks for the next batch (which confirms the previo
 batch is queued, before any handler ran: a process killed at that moment loses those updates for good.
 Here the offset only moves past updates whose handling finished, so after a crash Telegram delivers the
 unfinished ones again, and the store's unique update id makes the ones that were in fact recorded harmless.
+
+Each update is read on its own: one python-telegram-bot cannot parse (a newer Bot API's field, a malformed
+payload) is kept as a dead letter in the store and confirmed, instead of failing the whole batch and
+stopping the bot on every start.
 """
 
 from __future__ import annotations
@@ -11,19 +15,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application
+from telegram.ext import Application, ExtBot
+from telegram.warnings import PTBUserWarning
 
+from crm_store.dead_letters import record_dead_letter
+from crm_store.types import utcnow
+from desk.service import STORE_DOWN
+from handlers.context import DESK_KEY
 from handlers.ordering import PerChatOrderedProcessor
 
 log = logging.getLogger(__name__)
+# getUpdates is asked for raw, so that one unreadable update does not fail the whole batch (Bot.get_updates
+# parses them all at once and logs the batch, customers' words included, at CRITICAL when one fails).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 # Telegram sends every unconfirmed update again with each call, and parsing them twice costs CPU: with
 # more than this many still in hand, wait for the backlog to shrink before asking for more.
 LOW_WATER = 16
 ERROR_PAUSE = 2.0
+# getUpdates may take its whole long-poll timeout to answer: the read timeout is that plus this margin.
+READ_MARGIN = 10.0
 
 
 class ConfirmingPoller:
@@ -36,6 +52,9 @@ class ConfirmingPoller:
         self.timeout = timeout
         self.allowed_updates = allowed_updates
         self._in_flight: set[int] = set()
+        # Unreadable updates not yet kept in the store (it may be down): they stay unconfirmed until kept.
+        self._unreadable: dict[int, tuple[dict[str, Any], str]] = {}
+        self.unreadable_count = 0
         self._highest = -1
         self._progress = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -78,13 +97,11 @@ class ConfirmingPoller:
             if len(self._in_flight) > LOW_WATER:
                 await self._wait_for_progress(1.0)
                 continue
+            if self._unreadable:
+                await self._keep_unreadable()
             try:
-                updates = await self.application.bot.get_updates(
-                    offset=self.offset,
-                    # With updates still in hand Telegram answers at once anyway; ask for a short poll.
-                    timeout=0 if self._in_flight else self.timeout,
-                    allowed_updates=self.allowed_updates,
-                )
+                # With updates still in hand Telegram answers at once anyway; ask for a short poll.
+                updates = await self._fetch(timeout=0 if self._in_flight else self.timeout)
             except (InvalidToken, Conflict):
                 log.critical("getUpdates refused (invalid token, or another bot process polls): stopping")
                 raise
@@ -95,14 +112,60 @@ class ConfirmingPoller:
                 log.warning("getUpdates failed (%s); retrying", exc.__class__.__name__)
                 await asyncio.sleep(ERROR_PAUSE)
                 continue
-            fresh = [update for update in updates if update.update_id > self._highest]
+            fresh = updates  # _fetch already skipped what we hold
             for update in fresh:
                 self._in_flight.add(update.update_id)
-                self._highest = update.update_id
+                self._highest = max(self._highest, update.update_id)
                 await self.application.update_queue.put(update)
             if not fresh and self._in_flight:
                 # Only updates we already hold came back: wait until one is done before asking again.
                 await self._wait_for_progress(0.5)
+
+    async def _fetch(self, *, timeout: int) -> list[Update]:
+        """The next batch, each update parsed on its own; the unreadable ones are set aside as dead letters."""
+        api_kwargs: dict[str, Any] = {"offset": self.offset, "timeout": timeout}
+        if self.allowed_updates is not None:
+            api_kwargs["allowed_updates"] = self.allowed_updates
+        bot = self.application.bot
+        raw = await bot.do_api_request("getUpdates", api_kwargs=api_kwargs, read_timeout=timeout + READ_MARGIN)
+        updates: list[Update] = []
+        for item in raw if isinstance(raw, list) else []:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or update_id <= self._highest:
+                continue
+            try:
+                update = Update.de_json(item, bot)
+            except Exception as exc:  # whatever the library raises on a payload it does not know
+                self._set_aside(update_id, item, exc)
+                continue
+            if isinstance(bot, ExtBot):
+                bot.insert_callback_data(update)  # as ExtBot.get_updates does
+            updates.append(update)
+        if self._unreadable:
+            await self._keep_unreadable()
+        return updates
+
+    def _set_aside(self, update_id: int, item: dict[str, Any], exc: Exception) -> None:
+        # The error's class only in the log: its text may quote what the customer wrote.
+        log.warning("update %s cannot be read (%s); kept as a dead letter", update_id, exc.__class__.__name__)
+        self._in_flight.add(update_id)
+        self._highest = max(self._highest, update_id)
+        if update_id not in self._unreadable:
+            self.unreadable_count += 1
+        self._unreadable[update_id] = (item, f"{exc.__class__.__name__}: {exc}")
+
+    async def _keep_unreadable(self) -> None:
+        """Store the dead letters, then let Telegram forget them; while the store is down they wait unconfirmed."""
+        desk = self.application.bot_data[DESK_KEY]
+        for update_id, (item, error) in list(self._unreadable.items()):
+            try:
+                await desk.run(record_dead_letter, item, error, utcnow())
+            except STORE_DOWN as exc:  # keep it unconfirmed and try again next round
+                log.warning("dead letter %s not stored yet (%s)", update_id, exc.__class__.__name__)
+                return
+            del self._unreadable[update_id]
+            self._in_flight.discard(update_id)
+            self._progress.set()
 
     async def _wait_for_progress(self, seconds: float) -> None:
         self._progress.clear()
