@@ -145,3 +145,30 @@ def test_unknown_export_format_is_an_error(kb_dir: Path, tmp_path: Path, capsys:
     """Only JSONL and CSV are written; anything else is refused with a clear message."""
     assert main(["export", "--kb", str(kb_dir), "--out", str(tmp_path / "x.xlsx")]) == 1
     assert ".jsonl or .csv" in capsys.readouterr().err
+
+
+def test_csv_export_starts_with_a_bom_for_excel(kb_dir: Path, tmp_path: Path) -> None:
+    """Excel reads a CSV as UTF-8 only when it starts with a BOM; without one Chinese text is mojibake."""
+    table = tmp_path / "kb.csv"
+    assert main(["export", "--kb", str(kb_dir), "--out", str(table)]) == 0
+    assert table.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_import_reads_csv_saved_by_excel(tmp_path: Path, encoding: str) -> None:
+    """A CSV saved by Excel on a Chinese Windows is GBK; it imports like a UTF-8 one, with or without a BOM."""
+    table = tmp_path / "kb.csv"
+    table.write_bytes("id,question,answer\nship-when,什么时候发货？,付款后48小时内发货。\n".encode(encoding))
+    topic = tmp_path / "kb.yaml"
+    assert main(["import", str(table), "--out", str(topic)]) == 0
+    [entry] = KnowledgeBase.load([topic]).entries
+    assert (entry.id, entry.question, entry.answer) == ("ship-when", "什么时候发货？", "付款后48小时内发货。")
+
+
+def test_import_of_undecodable_csv_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bytes that are neither UTF-8 nor GB18030 give one clear error naming the file, not a traceback."""
+    table = tmp_path / "broken.csv"
+    table.write_bytes(b"id,question,answer\na,\x81\x30,x\n")
+    assert main(["import", str(table), "--out", str(tmp_path / "kb.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert str(table) in err and "GB18030" in err
