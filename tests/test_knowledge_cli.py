@@ -70,10 +70,10 @@ def test_check_advises_on_shared_and_empty_phrasings_but_still_passes(
     assert "entry 'ship-when'" not in out.replace("as entry 'ship-when'", "")
 
 
-def test_eval_prints_metrics_and_json_last_line(
+def test_eval_json_is_all_of_stdout_and_the_table_goes_to_stderr(
     kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The evaluation's JSON report is the last line, ready for scripts to parse."""
+    """With --json, stdout is the JSON report alone, ready for `json.load`; people read the table on stderr."""
     cases = tmp_path / "cases.jsonl"
     lines = [
         {"query": "几天发货", "expect": "ship-when"},
@@ -82,12 +82,12 @@ def test_eval_prints_metrics_and_json_last_line(
     ]
     cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
     assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--json", "--margin", "0.0"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    report = json.loads(out[-1])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
     assert report["top1"] == 1.0 and report["oos_false_answer"] == 0.0
     assert report["expected_cases"] == 2 and report["out_of_scope_cases"] == 1
     assert report["thresholds"]["margin"] == 0.0
-    assert any(line.startswith("top3") for line in out)
+    assert any(line.startswith("top3") for line in captured.err.splitlines())
 
 
 def test_eval_lists_the_entries_customers_miss_and_what_they_get_instead(
@@ -104,10 +104,11 @@ def test_eval_lists_the_entries_customers_miss_and_what_they_get_instead(
     ]
     cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
     assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--misses", "5", "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    listing = out[out.index("most missed entries (missed/asked, then what customers got instead):") + 1 : -1]
+    captured = capsys.readouterr()
+    table = captured.err.strip().splitlines()
+    listing = table[table.index("most missed entries (missed/asked, then what customers got instead):") + 1 :]
     assert listing == ["    2/3     ship-when 「什么时候发货？」 → track 「怎么查物流？」 ×2"]
-    assert json.loads(out[-1])["top1"] == 0.5
+    assert json.loads(captured.out)["top1"] == 0.5
 
 
 def test_eval_rejects_a_malformed_cases_file(kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
