@@ -49,12 +49,17 @@ def run_eval(args: argparse.Namespace) -> int:
     kb = KnowledgeBase.load([args.kb], thresholds=thresholds)
     cases = read_cases(args.cases)
     report = evaluate(kb, cases)
-    print(f"thresholds           answer={thresholds.answer} suggest={thresholds.suggest} margin={thresholds.margin}")
-    print("\n".join(report.lines()))
+    # With --json, stdout is the JSON alone so scripts can `json.load` it; people still see the table on stderr.
+    table = sys.stderr if args.json else sys.stdout
+    print(
+        f"thresholds           answer={thresholds.answer} suggest={thresholds.suggest} margin={thresholds.margin}",
+        file=table,
+    )
+    print("\n".join(report.lines()), file=table)
     if args.misses:
-        print("most missed entries (missed/asked, then what customers got instead):")
+        print("most missed entries (missed/asked, then what customers got instead):", file=table)
         for miss in most_missed(kb, cases, args.misses):
-            print(miss.line())
+            print(miss.line(), file=table)
     if args.json:
         print(json.dumps(report.as_dict() | {"thresholds": thresholds.model_dump()}))
     return EXIT_OK
@@ -119,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     eval_parser = commands.add_parser("eval", help=run_eval.__doc__)
     eval_parser.add_argument("--kb", type=Path, required=True, help="knowledge file or directory")
     eval_parser.add_argument("--cases", type=Path, required=True, help='JSONL of {"query": ..., "expect": id|null}')
-    eval_parser.add_argument("--json", action="store_true", help="also print the report as JSON on the last line")
+    eval_parser.add_argument(
+        "--json", action="store_true", help="print only the report as JSON on stdout; the table goes to stderr"
+    )
     eval_parser.add_argument(
         "--misses", type=int, default=0, metavar="N", help="also list the N entries customers most often miss"
     )

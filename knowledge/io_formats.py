@@ -54,12 +54,16 @@ def read_knowledge_file(path: Path, *, entries: bool = False) -> RawFile:
     """Parse one file by its suffix; syntax errors become problems, never exceptions. With `entries`, valid
     JSONL lines come back validated (see `_read_jsonl`); other callers get the records as written."""
     raw = RawFile(path=path)
+    suffix = path.suffix.lower()
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raw.fail(f"cannot read: {error}")
         return raw
-    suffix = path.suffix.lower()
+    text = _decode(data, suffix)
+    if text is None:
+        raw.fail("cannot read: neither UTF-8 nor GB18030 (GBK); save the file as UTF-8")
+        return raw
     if suffix in (".yaml", ".yml"):
         _read_yaml(text, raw)
     elif suffix == ".toml":
@@ -71,6 +75,21 @@ def read_knowledge_file(path: Path, *, entries: bool = False) -> RawFile:
     else:
         raw.fail(f"unsupported file type {suffix!r}; use one of {', '.join(KNOWLEDGE_SUFFIXES)}")
     return raw
+
+
+def _decode(data: bytes, suffix: str) -> str | None:
+    """UTF-8 with or without a BOM; a CSV may also be GB18030, a superset of GBK, which is what Excel saves
+    in on a Chinese Windows. Files written by hand (YAML, TOML, JSONL) stay UTF-8 only."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if suffix != ".csv":
+        return None
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
 
 
 def _read_yaml(text: str, raw: RawFile) -> None:
@@ -173,7 +192,8 @@ def write_jsonl(entries: Sequence[Entry], path: Path) -> None:
 
 def write_csv(entries: Sequence[Entry], path: Path) -> None:
     columns = list(TABLE_FIELDS) + (["enabled"] if any(not entry.enabled for entry in entries) else [])
-    with path.open("w", encoding="utf-8", newline="") as out:
+    # With a BOM, Excel reads the file as UTF-8 instead of the system code page (mojibake on Chinese text).
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
         for entry in entries:

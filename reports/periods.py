@@ -15,7 +15,13 @@ MAX_DAYS = 3660
 _RELATIVE = re.compile(r"^(\d{1,4})([dw])$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-PERIOD_HELP = "7d, 4w, today, yesterday, 2026-11, 2026-11-05, 2026-11-01..2026-11-15"
+# Managers write periods in Chinese too: 30天, 11月, 2026年11月, 2026/11/05.
+_CN_DAYS = re.compile(r"^(\d{1,4})天$")
+_CN_MONTH = re.compile(r"^(?:(\d{4})年)?(\d{1,2})月$")
+PERIOD_HELP = (
+    "7d, 4w, today, yesterday, 2026-11, 2026-11-05, 2026-11-01..2026-11-15, "
+    "今天, 昨天, 本周, 上周, 本月, 上个月, 30天, 11月, 2026年11月, 2026/11/05"
+)
 
 
 class PeriodError(ValueError):
@@ -51,8 +57,16 @@ class Period:
 
 def parse_period(text: str | None, zone: ZoneInfo, *, today: date | None = None) -> Period:
     """Read a period; relative ones ("7d" = the last 7 days including today) count back from `today`."""
-    raw = (text or DEFAULT_PERIOD).strip().lower()
+    raw = (text or DEFAULT_PERIOD).strip().lower().replace("/", "-")
     today = today or datetime.now(zone).date()
+    raw = _CN_DAYS.sub(r"\1d", raw)
+    if named := _named(raw, today):
+        return Period(*named, zone)
+    if match := _CN_MONTH.match(raw):
+        year = int(match[1]) if match[1] else today.year
+        if not match[1] and int(match[2]) > today.month:
+            year -= 1  # "11月" in February means the November just gone, not one still to come
+        raw = f"{year:04d}-{int(match[2]):02d}"
     if raw in ("today", "今天"):
         return Period(today, today, zone)
     if raw in ("yesterday", "昨天"):
@@ -78,6 +92,22 @@ def parse_period(text: str | None, zone: ZoneInfo, *, today: date | None = None)
         day = _date(raw, text)
         return Period(day, day, zone)
     raise PeriodError(f"unknown period {text!r}; use one of: {PERIOD_HELP}")
+
+
+def _named(raw: str, today: date) -> tuple[date, date] | None:
+    """本周/上周 (weeks start on Monday) and 本月/上个月, up to today for the current ones."""
+    monday = today - timedelta(days=today.weekday())
+    month_start = today.replace(day=1)
+    if raw == "本周":
+        return monday, today
+    if raw == "上周":
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if raw == "本月":
+        return month_start, today
+    if raw in ("上个月", "上月"):
+        last = month_start - timedelta(days=1)
+        return last.replace(day=1), last
+    return None
 
 
 def _date(value: str, original: str | None) -> date:

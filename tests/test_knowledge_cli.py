@@ -70,10 +70,10 @@ def test_check_advises_on_shared_and_empty_phrasings_but_still_passes(
     assert "entry 'ship-when'" not in out.replace("as entry 'ship-when'", "")
 
 
-def test_eval_prints_metrics_and_json_last_line(
+def test_eval_json_is_all_of_stdout_and_the_table_goes_to_stderr(
     kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The evaluation's JSON report is the last line, ready for scripts to parse."""
+    """With --json, stdout is the JSON report alone, ready for `json.load`; people read the table on stderr."""
     cases = tmp_path / "cases.jsonl"
     lines = [
         {"query": "几天发货", "expect": "ship-when"},
@@ -82,12 +82,12 @@ def test_eval_prints_metrics_and_json_last_line(
     ]
     cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
     assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--json", "--margin", "0.0"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    report = json.loads(out[-1])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
     assert report["top1"] == 1.0 and report["oos_false_answer"] == 0.0
     assert report["expected_cases"] == 2 and report["out_of_scope_cases"] == 1
     assert report["thresholds"]["margin"] == 0.0
-    assert any(line.startswith("top3") for line in out)
+    assert any(line.startswith("top3") for line in captured.err.splitlines())
 
 
 def test_eval_lists_the_entries_customers_miss_and_what_they_get_instead(
@@ -104,10 +104,11 @@ def test_eval_lists_the_entries_customers_miss_and_what_they_get_instead(
     ]
     cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
     assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--misses", "5", "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    listing = out[out.index("most missed entries (missed/asked, then what customers got instead):") + 1 : -1]
+    captured = capsys.readouterr()
+    table = captured.err.strip().splitlines()
+    listing = table[table.index("most missed entries (missed/asked, then what customers got instead):") + 1 :]
     assert listing == ["    2/3     ship-when 「什么时候发货？」 → track 「怎么查物流？」 ×2"]
-    assert json.loads(out[-1])["top1"] == 0.5
+    assert json.loads(captured.out)["top1"] == 0.5
 
 
 def test_eval_rejects_a_malformed_cases_file(kb_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,3 +146,30 @@ def test_unknown_export_format_is_an_error(kb_dir: Path, tmp_path: Path, capsys:
     """Only JSONL and CSV are written; anything else is refused with a clear message."""
     assert main(["export", "--kb", str(kb_dir), "--out", str(tmp_path / "x.xlsx")]) == 1
     assert ".jsonl or .csv" in capsys.readouterr().err
+
+
+def test_csv_export_starts_with_a_bom_for_excel(kb_dir: Path, tmp_path: Path) -> None:
+    """Excel reads a CSV as UTF-8 only when it starts with a BOM; without one Chinese text is mojibake."""
+    table = tmp_path / "kb.csv"
+    assert main(["export", "--kb", str(kb_dir), "--out", str(table)]) == 0
+    assert table.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_import_reads_csv_saved_by_excel(tmp_path: Path, encoding: str) -> None:
+    """A CSV saved by Excel on a Chinese Windows is GBK; it imports like a UTF-8 one, with or without a BOM."""
+    table = tmp_path / "kb.csv"
+    table.write_bytes("id,question,answer\nship-when,什么时候发货？,付款后48小时内发货。\n".encode(encoding))
+    topic = tmp_path / "kb.yaml"
+    assert main(["import", str(table), "--out", str(topic)]) == 0
+    [entry] = KnowledgeBase.load([topic]).entries
+    assert (entry.id, entry.question, entry.answer) == ("ship-when", "什么时候发货？", "付款后48小时内发货。")
+
+
+def test_import_of_undecodable_csv_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bytes that are neither UTF-8 nor GB18030 give one clear error naming the file, not a traceback."""
+    table = tmp_path / "broken.csv"
+    table.write_bytes(b"id,question,answer\na,\x81\x30,x\n")
+    assert main(["import", str(table), "--out", str(tmp_path / "kb.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert str(table) in err and "GB18030" in err
