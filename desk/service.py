@@ -9,12 +9,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from crm_store import Store
+from crm_store.dead_letters import record_dead_letter
 from desk.conversation import DeskContext, handle_inbound
 from desk.flood import FloodGate
 from desk.language import reply_language
@@ -84,6 +85,10 @@ class Desk:
         if replayed:
             log.warning("replayed %d spooled contacts into the store", len(replayed))
         return replayed
+
+    async def keep_dead_letter(self, raw: dict[str, Any], error: str) -> None:
+        """Keep an update no channel could read; raises STORE_DOWN when the store cannot take it yet."""
+        await self.run(record_dead_letter, raw, error, self.context.clock())
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """Run `work(session, *args)` in one transaction on the store's thread."""

@@ -24,8 +24,6 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 from telegram.ext import Application, ExtBot
 from telegram.warnings import PTBUserWarning
 
-from crm_store.dead_letters import record_dead_letter
-from crm_store.types import utcnow
 from desk.service import STORE_DOWN
 from handlers.context import DESK_KEY
 from handlers.ordering import PerChatOrderedProcessor
@@ -159,7 +157,7 @@ class ConfirmingPoller:
         desk = self.application.bot_data[DESK_KEY]
         for update_id, (item, error) in list(self._unreadable.items()):
             try:
-                await desk.run(record_dead_letter, item, error, utcnow())
+                await desk.keep_dead_letter(item, error)
             except STORE_DOWN as exc:  # keep it unconfirmed and try again next round
                 log.warning("dead letter %s not stored yet (%s)", update_id, exc.__class__.__name__)
                 return
