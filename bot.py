@@ -12,7 +12,6 @@ import asyncio
 import logging
 import signal
 import sys
-from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -47,8 +46,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.console or not settings.telegram.has_token:
             if not args.console:
                 log.info("no telegram.token configured: starting the console (see README to connect a bot)")
-            # Nobody in a staff group can answer a console chat: the bot keeps answering after a complaint.
-            desk.context = replace(desk.context, staff_available=False)
             return asyncio.run(run_console(desk))
         application = build_application(settings, desk)
         asyncio.run(serve(application, settings.telegram.poll_timeout))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Executable, bindparam, insert, select, text, update
+from sqlalchemy import Executable, bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from crm_store.models import Actor, Contact, ContentKind, Customer, Direction
@@ -97,9 +97,3 @@ def recent_contacts(session: Session, customer_id: int, limit: int = 10) -> Sequ
     """The customer's last contacts, oldest first."""
     stmt = select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id.desc()).limit(limit)
     return list(reversed(session.scalars(stmt).all()))
-
-
-def mark_undelivered(session: Session, contact_ids: Sequence[int], reason: str) -> None:
-    """Record that these outbound contacts never reached the customer, and why."""
-    if contact_ids:
-        session.execute(update(Contact).where(Contact.id.in_(list(contact_ids))).values(delivery_error=reason[:64]))

@@ -332,3 +332,38 @@ class DeadLetter(Base):
     raw: Mapped[str] = mapped_column(Text)
     error: Mapped[str] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """One message the bot owes someone, written with the decision that produced it, then sent.
+
+    `lane` is "customer" (chat_id is the customer's chat) or "staff" (the staff group, resolved by the
+    channel). The payload may carry a customer's words: it is deleted with the customer on erasure.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lane: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The contact this message carries (a reply, a staff answer, the customer's message copied to staff).
+    contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The update that produced it, so a redelivered update finds what it still owes.
+    update_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[OutboxState] = mapped_column(String(8), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Telegram's message id once it accepted the message.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(200))

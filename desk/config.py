@@ -35,6 +35,8 @@ class TelegramSettings(Section):
     base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: int = Field(default=30, ge=0, le=50)
     max_retries: int = Field(default=2, ge=0, le=5)
+    # Tries for one message to a customer (timeouts, 5xx, flood control) before it is recorded undelivered.
+    send_attempts: int = Field(default=5, ge=1, le=20)
     overall_max_rate: float = Field(default=30, ge=0)
     group_max_rate: float = Field(default=20, ge=0)
     concurrent_updates: int = Field(default=4, ge=1, le=256)

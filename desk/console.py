@@ -1,6 +1,7 @@
 """The console channel: chat with the desk in a terminal, through the same core, knowledge base and store.
 
-Interactive: type a question; answer a button with its number. Piped: one message per line, each reply printed.
+Interactive or piped, one message per line; a button is pressed by typing its number. Replies go out
+through the same outbox as on Telegram, so what the console shows is what the records say was sent.
 """
 
 from __future__ import annotations
@@ -11,11 +12,47 @@ from typing import TextIO
 
 from crm_store import ContentKind
 from crm_store.types import utcnow
+from desk.flood import FloodGate
 from desk.messages import Button, CustomerRef, Inbound, Reply
 from desk.service import Desk
 
 CHANNEL = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
+# Stopping the console gives the outbox this long to finish (it is local: it never waits).
+STOP_SECONDS = 2.0
+
+
+class ConsoleChannel:
+    """Prints replies; numbers the buttons shown since the last message so the next line can press one."""
+
+    has_staff = False
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+        self.buttons: list[Button] = []
+        self._printed = 0
+
+    async def send_reply(self, chat_id: int, reply: Reply) -> int:
+        print(reply.text, file=self.stdout)
+        shown = [button for row in reply.buttons for button in row]
+        for number, button in enumerate(shown, start=len(self.buttons) + 1):
+            print(f"  [{number}] {button.label}", file=self.stdout)
+        print(file=self.stdout, flush=True)
+        self.buttons += shown
+        self._printed += 1
+        return self._printed
+
+    async def copy_to_customer(self, chat_id: int, from_chat_id: int, message_id: int, reply_to: int | None) -> int:
+        raise NotImplementedError("the console has no staff group to copy from")
+
+    async def open_topic(self, name: str) -> int:
+        raise NotImplementedError("the console has no staff group")
+
+    async def post_to_staff(self, thread_id: int | None, text: str) -> int:
+        raise NotImplementedError("the console has no staff group")
+
+    async def copy_to_staff(self, thread_id: int, from_chat_id: int, message_id: int) -> int:
+        raise NotImplementedError("the console has no staff group")
 
 
 async def run_console(desk: Desk, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -23,24 +60,29 @@ async def run_console(desk: Desk, *, stdin: TextIO = sys.stdin, stdout: TextIO =
     interactive = stdin.isatty()
     if interactive:
         print("客服助手 console — type a question, a button's number to press it, /quit to leave.", file=stdout)
-    buttons: list[Button] = []
-    while True:
-        if interactive:
-            print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            return 0
-        line = line.rstrip("\n")
-        if line.strip() in QUIT:
-            return 0
-        inbound = _inbound(customer, line, buttons if interactive else [])
-        outcome = await desk.handle(inbound)
-        buttons = []
-        for reply in outcome.replies:
-            buttons += _print_reply(reply, len(buttons), stdout)
-        if outcome.escalation is not None and not outcome.replies:
-            # Staff hold this chat (on Telegram they answer from the staff group); say where it went.
-            print(f"  (→ 工单 {outcome.escalation.ticket_number}：已转给工作人员)\n", file=stdout, flush=True)
+    # The person at the terminal is not a flooding customer: a demo piped in line by line must not be cut.
+    desk.flood = FloodGate(max_messages=sys.maxsize)
+    channel = ConsoleChannel(stdout)
+    sender = await desk.attach(channel)
+    try:
+        while True:
+            if interactive:
+                print("> ", end="", file=stdout, flush=True)
+            line = stdin.readline()
+            if not line:
+                return 0
+            line = line.rstrip("\n")
+            if line.strip() in QUIT:
+                return 0
+            inbound = _inbound(customer, line, channel.buttons)
+            channel.buttons = []
+            outcome = await desk.handle(inbound)
+            await sender.idle()
+            if outcome.escalation is not None and not outcome.replies:
+                # Staff hold this chat (on Telegram they answer from the staff group); say where it went.
+                print(f"  (→ 工单 {outcome.escalation.ticket_number}：已转给工作人员)\n", file=stdout, flush=True)
+    finally:
+        await desk.detach(STOP_SECONDS)
 
 
 def _inbound(customer: CustomerRef, line: str, buttons: list[Button]) -> Inbound:
@@ -50,12 +92,3 @@ def _inbound(customer: CustomerRef, line: str, buttons: list[Button]) -> Inbound
         return Inbound(customer, ContentKind.BUTTON, "", utcnow(), action=button.action)
     kind = ContentKind.COMMAND if choice.startswith("/") else ContentKind.TEXT
     return Inbound(customer, kind, line, utcnow())
-
-
-def _print_reply(reply: Reply, numbered_so_far: int, stdout: TextIO) -> list[Button]:
-    print(reply.text, file=stdout)
-    shown = [button for row in reply.buttons for button in row]
-    for number, button in enumerate(shown, start=numbered_so_far + 1):
-        print(f"  [{number}] {button.label}", file=stdout)
-    print(file=stdout, flush=True)
-    return shown

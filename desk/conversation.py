@@ -21,6 +21,7 @@ from crm_store import (
     tickets,
 )
 from crm_store.models import Contact, Ticket, TicketStatus
+from crm_store.outbox import PENDING
 from desk import actions, escalation, learning, privacy
 from desk.complaints import ComplaintPolicy, is_complaint
 from desk.flood import Flow
@@ -91,7 +92,7 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
             relay_message=inbound.kind != ContentKind.BUTTON and flow != Flow.QUIET,
             contact_id=incoming_id,
         )
-        return Outcome(replies=replies, escalation=relay)
+        return Outcome(replies=replies, escalation=relay, customer_id=customer.id)
     if decision.intent in (Intent.COMPLAINT, Intent.HANDOFF):
         return _escalate(session, ctx, customer, inbound, text, decision, incoming_id, started)
     if decision.intent == Intent.RATED and rated is not None:
@@ -100,7 +101,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         return _forget(session, ctx, customer, inbound, incoming_id, started)
     if decision.intent == Intent.PICKED and decision.entry_id:
         learning.learn_from_pick(session, ctx, customer, decision.entry_id, ctx.clock())
-    return Outcome(replies=_record_answers(session, ctx, customer, inbound, incoming_id, decision, started))
+    replies = _record_answers(session, ctx, customer, inbound, incoming_id, decision, started)
+    return Outcome(replies=replies, customer_id=customer.id)
 
 
 def _escalate(
@@ -137,7 +139,7 @@ def _escalate(
         relay_message=relay,
         contact_id=incoming_id,
     )
-    return Outcome(replies=replies, escalation=handover)
+    return Outcome(replies=replies, escalation=handover, customer_id=customer.id)
 
 
 def _rated_ticket(session: Session, customer: Customer, inbound: Inbound) -> tuple[Ticket, int] | None:
@@ -287,6 +289,8 @@ def _record_answers(
             reply_to_id=incoming_id,
             chat_id=inbound.customer.chat_id,
             ticket_id=ticket_id,
+            # Not delivered until Telegram answers; the outbox clears this when it does.
+            delivery_error=PENDING,
         )
         replies.append(Reply(reply.text, reply.buttons, contact_id=contact_id))
     return replies

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from crm_store import tickets
+from desk import outbox
 from desk.complaints import cause_label
 from desk.conversation import DeskContext
 from desk.dates import local_time
+from desk.outbox import Envelope
 
 
 @dataclass(frozen=True)
@@ -51,3 +53,12 @@ def sweep_deadlines(session: Session, ctx: DeskContext) -> list[DeadlineNotice]:
             )
         )
     return notices
+
+
+def sweep_and_queue(session: Session, ctx: DeskContext) -> list[Envelope]:
+    """The sweep, with each alert queued for the customer's staff topic in the same transaction."""
+    now = ctx.clock()
+    notices = sweep_deadlines(session, ctx)
+    if not ctx.staff_available:
+        return []
+    return [outbox.queue_notice(session, notice.customer_id, notice.text, now) for notice in notices]

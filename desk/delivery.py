@@ -1,4 +1,4 @@
-"""What happened to the messages we sent: failures are recorded, a customer who blocked us is marked.
+"""A customer who blocked the bot (or unblocked it): marked, and the open ticket's audit trail says so.
 
 A reply that never arrived is still a moment of truth: managers must see it, and staff must know the
 customer cannot be reached through the bot.
@@ -6,27 +6,15 @@ customer cannot be reached through the bot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from crm_store import find_customer, tickets
-from crm_store.contacts import mark_undelivered
 from crm_store.models import Actor
 from crm_store.tickets import Who
 
 BLOCKED = "blocked"
-
-
-def record_failure(
-    session: Session, channel: str, external_id: str, contact_ids: Sequence[int], reason: str, now: datetime
-) -> bool:
-    """Mark the contacts undelivered; when the customer blocked us, mark them too. True if staff should hear."""
-    mark_undelivered(session, contact_ids, reason)
-    if reason != BLOCKED:
-        return False
-    return set_blocked(session, channel, external_id, blocked=True, now=now)
 
 
 def set_blocked(session: Session, channel: str, external_id: str, *, blocked: bool, now: datetime) -> bool:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from crm_store import ContentKind
+
+if TYPE_CHECKING:
+    from desk.outbox import Envelope
 
 
 @dataclass(frozen=True)
@@ -75,3 +79,5 @@ class Outcome:
     customer_id: int | None = None
     # The store was down: the contact waits in the spool and will be answered when it is replayed.
     spooled: bool = False
+    # What was queued for sending in the decision's transaction (replies, staff posts).
+    outbox: list[Envelope] = field(default_factory=list)

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 
 from crm_store.dead_letters import erase_dead_letters
 from crm_store.models import Contact, Customer, CustomerTag, Erasure, Ticket, TicketEvent
+from crm_store.outbox import drop_for_customer
 from crm_store.tickets import Who
+from desk import outbox
+from desk.messages import Reply
+from desk.outbox import Envelope
+from desk.texts import say
 
 ERASED = "[已删除 erased]"
 TELEGRAM = "telegram"
@@ -48,6 +53,8 @@ def erase_customer(session: Session, customer_id: int, who: Who, now: datetime) 
     # Unreadable updates are keyed by the Telegram user id only: other channels never produce them.
     if customer.channel == TELEGRAM:
         erase_dead_letters(session, customer.external_id)
+    # Queued messages carry their words (copies for staff, replies quoting them): nothing more goes out.
+    drop_for_customer(session, customer_id)
     customer.display_name, customer.username, customer.region, customer.language = "", None, None, None
     customer.written_language = None
     customer.erased_at = now
@@ -61,3 +68,18 @@ def erase_customer(session: Session, customer_id: int, who: Who, now: datetime) 
     erasure.contacts_anonymised = contacts
     session.flush()
     return erasure
+
+
+def erase_and_tell(session: Session, customer_id: int, who: Who, now: datetime) -> tuple[int, list[Envelope]] | None:
+    """Erase the customer and queue the one message they still get: that it is done. None if unknown."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    language = "en" if (customer.language or "zh").startswith("en") else "zh"
+    erasure = erase_customer(session, customer_id, who, now)
+    assert erasure is not None
+    told = []
+    if customer.channel == TELEGRAM:
+        done = [Reply(say("erased", language))]
+        told = outbox.queue_replies(session, customer.id, int(customer.external_id), done, now)
+    return erasure.contacts_anonymised, told

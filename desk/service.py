@@ -13,13 +13,18 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 
 from crm_store import Store
 from crm_store.dead_letters import record_dead_letter
+from desk import deadlines, outbox
+from desk.channel import Channel, DeliveryError
 from desk.conversation import DeskContext, handle_inbound
-from desk.flood import FloodGate
+from desk.flood import FloodGate, Flow
 from desk.language import reply_language
 from desk.messages import Inbound, Outcome, Reply
+from desk.outbox import Envelope
+from desk.sender import Sender, SenderPolicy
 from desk.spool import Spool
 from desk.texts import say
 from knowledge import KnowledgeBase
@@ -43,6 +48,29 @@ class Desk:
         # SQLite has one writer at a time: one store thread avoids lock contention; PostgreSQL takes more.
         workers = 1 if store.is_sqlite else 4
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
+        self.sender: Sender | None = None
+        # While contacts wait in the spool, newer ones of the same chats must not overtake them.
+        self._replaying = asyncio.Lock()
+        self._spool_waiting = spool is not None and spool.pending() > 0
+
+    async def attach(self, channel: Channel, policy: SenderPolicy | None = None) -> Sender:
+        """Connect the channel that carries the desk's messages and start sending what is owed."""
+        # Without a staff side (console, no staff group) nobody could answer a held chat: the bot keeps answering.
+        self.context = replace(self.context, staff_available=self.context.staff_available and channel.has_staff)
+        self.sender = Sender(self.run, channel, lambda: self.context.clock(), self.context.zone, policy)
+        await self.sender.start()
+        return self.sender
+
+    async def detach(self, timeout: float) -> None:
+        """Stop sending: what is in hand gets `timeout` seconds, the rest stays pending for the next start."""
+        if self.sender is not None:
+            await self.sender.stop(timeout)
+            self.sender = None
+
+    def submit(self, envelopes: list[Envelope]) -> None:
+        """Hand what a unit of work queued to the sender (it is already safe in the store)."""
+        if self.sender is not None and envelopes:
+            self.sender.submit(envelopes)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -54,50 +82,110 @@ class Desk:
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Record and answer one customer contact; while the store is down, keep it in the spool."""
+        if self._spool_waiting:
+            await self.replay_spool()
         customer = f"{inbound.customer.channel}:{inbound.customer.external_id}"
         flow = self.flood.check(customer, time.monotonic())
+        if self._spool_waiting:
+            # The store is still down (the replay stopped): this contact queues behind the spooled ones.
+            return await self._spool(inbound, "spool not replayed yet")
         try:
-            return await self.run(handle_inbound, self.context, inbound, flow)
+            outcome = await self.run(self._decide, inbound, flow)
         except STORE_DOWN as exc:
             if self.spool is None:
                 raise
-            await asyncio.to_thread(self.spool.append, inbound)
-            log.error("store unavailable (%s): contact of update %s spooled", exc.__class__.__name__, inbound.update_id)
-            language = reply_language(inbound.text, inbound.customer.language, self.context.default_language)
-            return Outcome(replies=[Reply(say("spooled", language))], spooled=True)
+            return await self._spool(inbound, exc.__class__.__name__)
+        self.submit(outcome.outbox)
+        return outcome
+
+    async def _spool(self, inbound: Inbound, why: str) -> Outcome:
+        assert self.spool is not None
+        await asyncio.to_thread(self.spool.append, inbound)
+        self._spool_waiting = True
+        log.error("store unavailable (%s): contact of update %s spooled", why, inbound.update_id)
+        language = reply_language(inbound.text, inbound.customer.language, self.context.default_language)
+        outcome = Outcome(replies=[Reply(say("spooled", language))], spooled=True)
+        await self._send_unrecorded(inbound, outcome.replies[0])
+        return outcome
+
+    def _decide(self, session: Session, inbound: Inbound, flow: Flow) -> Outcome:
+        outcome = handle_inbound(session, self.context, inbound, flow)
+        if outcome.duplicate:
+            # A redelivered update: what it still owes (a crash between recording and sending) goes out now.
+            outcome.outbox = outbox.owed(session, update_id=inbound.update_id) if inbound.update_id else []
+        else:
+            outcome.outbox = outbox.queue_outcome(
+                session, inbound, outcome, staff=self.context.staff_available, now=self.context.clock()
+            )
+        return outcome
+
+    async def _send_unrecorded(self, inbound: Inbound, reply: Reply) -> None:
+        """The store is down, so nothing can be queued: tell the customer directly that we have their message."""
+        if self.sender is None:
+            return
+        try:
+            await self.sender.channel.send_reply(outbox.chat_of(inbound), reply)
+        except DeliveryError as exc:
+            log.warning("spool notice not delivered: %s", exc.reason)
 
     async def replay_spool(self) -> list[tuple[Inbound, Outcome]]:
         """Record what was spooled during an outage, oldest first; stops at the first store failure."""
         if self.spool is None:
             return []
+        async with self._replaying:
+            replayed = await self._replay()
+        if replayed:
+            log.warning("replayed %d spooled contacts into the store", len(replayed))
+        return replayed
+
+    async def _replay(self) -> list[tuple[Inbound, Outcome]]:
+        assert self.spool is not None
         replayed: list[tuple[Inbound, Outcome]] = []
         for batch in await asyncio.to_thread(self.spool.batches):
             done = 0
             try:
                 for inbound in await asyncio.to_thread(lambda batch=batch: list(self.spool.read(batch))):
-                    outcome = await self.run(handle_inbound, self.context, inbound)
+                    outcome = await self.run(self._decide, inbound, Flow.OK)
+                    self.submit(outcome.outbox)
                     done += 1
                     replayed.append((inbound, outcome))
             except STORE_DOWN:
                 return replayed
             finally:
                 await asyncio.to_thread(self.spool.keep_from, batch, done)
-        if replayed:
-            log.warning("replayed %d spooled contacts into the store", len(replayed))
+        self._spool_waiting = await asyncio.to_thread(self.spool.pending) > 0
         return replayed
+
+    async def blocked_change(self, channel: str, external_id: str, *, blocked: bool) -> None:
+        """The customer blocked or unblocked the bot: recorded, and staff holding their ticket are told."""
+        told = await self.run(
+            outbox.blocked_change,
+            channel,
+            external_id,
+            blocked=blocked,
+            now=self.context.clock(),
+            staff=self.context.staff_available,
+        )
+        self.submit(told)
+
+    async def check_deadlines(self) -> int:
+        """Remind staff before promised deadlines and flag breaches; how many alerts were queued."""
+        queued = await self.run(deadlines.sweep_and_queue, self.context)
+        self.submit(queued)
+        return len(queued)
 
     async def keep_dead_letter(self, raw: dict[str, Any], error: str) -> None:
         """Keep an update no channel could read; raises STORE_DOWN when the store cannot take it yet."""
         await self.run(record_dead_letter, raw, error, self.context.clock())
 
-    async def run(self, work: Callable[..., T], *args: object) -> T:
-        """Run `work(session, *args)` in one transaction on the store's thread."""
+    async def run(self, work: Callable[..., T], *args: object, **options: object) -> T:
+        """Run `work(session, *args, **options)` in one transaction on the store's thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._unit_of_work, work, *args))
+        return await loop.run_in_executor(self._executor, partial(self._unit_of_work, work, *args, **options))
 
-    def _unit_of_work(self, work: Callable[..., T], *args: object) -> T:
+    def _unit_of_work(self, work: Callable[..., T], *args: object, **options: object) -> T:
         with self.store.transaction() as session:
-            return work(session, *args)
+            return work(session, *args, **options)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

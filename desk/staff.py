@@ -26,14 +26,16 @@ from crm_store.models import (
     TagSource,
     Ticket,
 )
+from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
-from desk import actions, escalation, learning
+from desk import actions, escalation, learning, outbox
 from desk.complaints import CAUSE_LABELS, PRIORITY_ORDER, cause_label, due_time
 from desk.conversation import DeskContext
 from desk.dates import local_time
 from desk.intents import Intent
 from desk.language import customer_language, reply_language
 from desk.messages import Button, Reply
+from desk.outbox import Envelope
 from desk.texts import say
 
 STAFF_HELP = (
@@ -54,6 +56,8 @@ class StaffOutcome:
     topic_text: str | None = None
     customer_chat_id: int | None = None
     customer_replies: list[Reply] = field(default_factory=list)
+    # The customer replies, queued for sending in the command's transaction.
+    outbox: list[Envelope] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,13 @@ def run_command(
     if customer is None:
         return StaffOutcome("请在客户的话题里使用这个命令。\n\n" + STAFF_HELP)
     try:
-        return handler(session, ctx, who, customer, argument.strip())
+        result = handler(session, ctx, who, customer, argument.strip())
     except TicketError as exc:
         return StaffOutcome(f"不能执行：{exc}")
+    if result.customer_replies:
+        replies = result.customer_replies
+        result.outbox = outbox.queue_replies(session, customer.id, _chat_of(customer), replies, ctx.clock())
+    return result
 
 
 def _current(session: Session, customer: Customer) -> Ticket:
@@ -337,6 +345,8 @@ def _record_to_customer(
         staff_user_id=who.user_id,
         staff_name=who.name,
         ticket_id=ticket.id if ticket else None,
+        # Not delivered until Telegram answers; the outbox clears this when it does.
+        delivery_error=PENDING,
     )
 
 
@@ -348,3 +358,32 @@ def _audit(session: Session, customer: Customer, action: str, who: Who, at: date
 
 def _chat_of(customer: Customer) -> int:
     return int(customer.external_id)
+
+
+def relay_staff_message(
+    session: Session,
+    ctx: DeskContext,
+    who: Who,
+    chat_id: int,
+    thread_id: int,
+    message_id: int,
+    text: str,
+    kind: ContentKind,
+    reply_to_staff_message_id: int | None,
+) -> list[Envelope]:
+    """A staff member wrote in a customer's topic: recorded, and queued to be copied to the customer."""
+    plan = plan_staff_reply(session, ctx, who, chat_id, thread_id, text, kind, reply_to_staff_message_id)
+    if plan is None:
+        return []  # a topic that belongs to no customer (e.g. a staff discussion)
+    relayed = outbox.queue_relay(
+        session,
+        plan.customer_id,
+        plan.customer_chat_id,
+        from_chat_id=chat_id,
+        message_id=message_id,
+        thread_id=thread_id,
+        reply_to=plan.reply_to_message_id,
+        contact_id=plan.contact_id,
+        at=ctx.clock(),
+    )
+    return [relayed]

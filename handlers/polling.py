@@ -24,9 +24,11 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 from telegram.ext import Application, ExtBot
 from telegram.warnings import PTBUserWarning
 
+from desk.sender import SenderPolicy
 from desk.service import STORE_DOWN
-from handlers.context import DESK_KEY
+from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
+from handlers.telegram_channel import TelegramChannel
 
 log = logging.getLogger(__name__)
 # getUpdates is asked for raw, so that one unreadable update does not fail the whole batch (Bot.get_updates
@@ -38,6 +40,8 @@ LOW_WATER = 16
 ERROR_PAUSE = 2.0
 # getUpdates may take its whole long-poll timeout to answer: the read timeout is that plus this margin.
 READ_MARGIN = 10.0
+# On stop, the outbox gets this long to send what it holds (a stop must end within 10 s).
+SEND_ON_STOP = 4.0
 
 
 class ConfirmingPoller:
@@ -185,6 +189,11 @@ async def polling(
     if application.post_init:
         await application.post_init(application)
     await application.start()
+    desk = application.bot_data[DESK_KEY]
+    # The outbox starts before updates are taken: what an earlier run left pending goes out first.
+    settings = application.bot_data[SETTINGS_KEY]
+    policy = SenderPolicy(customer_attempts=settings.telegram.send_attempts)
+    await desk.attach(TelegramChannel(application.bot, settings.staff_group.chat_id), policy)
     poller = ConfirmingPoller(application, timeout=timeout, allowed_updates=allowed_updates)
     await poller.start()
     try:
@@ -194,5 +203,7 @@ async def polling(
             await poller.stop()
         finally:
             await application.stop()
+            # Everything handled is in the outbox; what cannot be sent in time stays pending for the next start.
+            await desk.detach(SEND_ON_STOP)
             await poller.confirm()
             await application.shutdown()

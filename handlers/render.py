@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from desk.messages import Outcome, Reply
+from desk.messages import Reply
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 4096
-SEND_ATTEMPTS = 3
-RETRY_BACKOFF = 0.5
-# Longer flood-control waits are not sat out by one handler: the reply is recorded as undelivered.
-MAX_RETRY_WAIT = 10.0
-T = TypeVar("T")
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -29,50 +19,6 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         return None
     rows = [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in reply.buttons]
     return InlineKeyboardMarkup(rows)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Which recorded replies did not arrive, and why ("blocked", or the error's name)."""
-
-    undelivered: tuple[int, ...] = ()
-    reason: str | None = None
-
-
-async def send_outcome(bot: Bot, chat_id: int, outcome: Outcome) -> Delivery:
-    """Send each reply in order. The contacts are already recorded; a failure is reported back, not raised."""
-    for index, reply in enumerate(outcome.replies):
-        try:
-            await with_retries(lambda reply=reply: send_html(bot, chat_id, reply.text, markup=keyboard(reply)))
-        except TelegramError as exc:
-            reason = "blocked" if isinstance(exc, Forbidden) else exc.__class__.__name__
-            log.warning("reply to chat %s not delivered: %s", chat_id, reason)
-            rest = tuple(r.contact_id for r in outcome.replies[index:] if r.contact_id is not None)
-            return Delivery(rest, reason)
-    return Delivery()
-
-
-async def with_retries(send: Callable[[], Awaitable[T]], attempts: int = SEND_ATTEMPTS) -> T:
-    """Retry what may pass on a second try (timeouts, 5xx, flood control), a bounded number of times.
-
-    A 400 or 403 is final. A timed-out request may have reached Telegram, so a retry can duplicate a
-    message; a lost answer is worse for a customer than a repeated one.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            return await send()
-        except RetryAfter as exc:
-            if attempt == attempts:
-                raise
-            wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-            await asyncio.sleep(min(float(wait), MAX_RETRY_WAIT))
-        except (BadRequest, Forbidden):
-            raise
-        except NetworkError:  # includes TimedOut and 5xx answers
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(RETRY_BACKOFF * attempt)
-    raise AssertionError("unreachable")
 
 
 async def send_html(

@@ -6,23 +6,15 @@ Only configured staff count; anyone else in the group is refused (commands) or i
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from sqlalchemy.orm import Session
 from telegram import Message, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from crm_store import relay
-from crm_store.models import Actor, Customer, Direction
+from crm_store.models import Actor
 from crm_store.tickets import Who
-from crm_store.types import utcnow
-from desk import deadlines, privacy, staff
-from desk.messages import Outcome, Reply
-from desk.texts import say
+from desk import privacy, staff
 from handlers.context import desk_of, settings_of
-from handlers.customer import deliver
 from handlers.inbound import message_kind
-from handlers.relay import copy_to_customer, notify_topic
 from handlers.render import send_html
 
 log = logging.getLogger(__name__)
@@ -62,15 +54,13 @@ async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     result = await desk.run(
         staff.run_command, desk.context, _who(update), message.chat_id, thread_id, command, argument
     )
-    if result.customer_chat_id is not None and result.customer_replies:
-        outcome = Outcome(replies=result.customer_replies)
-        await deliver(context, str(result.customer_chat_id), result.customer_chat_id, outcome)
+    desk.submit(result.outbox)
     if result.topic_text:
         await send_html(context.bot, message.chat_id, result.topic_text, thread_id=thread_id)
 
 
 async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A staff member writes in a customer's topic: record it, then copy it to the customer."""
+    """A staff member writes in a customer's topic: recorded, then copied to the customer by the outbox."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None or not message.is_topic_message or message.message_thread_id is None:
@@ -81,43 +71,23 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if reply_to == message.message_thread_id:
         reply_to = None  # in a topic every message "replies" to the topic's first message
-    text = message.text or message.caption or ""
-    plan = await desk.run(
-        staff.plan_staff_reply,
+    queued = await desk.run(
+        staff.relay_staff_message,
         desk.context,
         _who(update),
         message.chat_id,
         message.message_thread_id,
-        text,
+        message.message_id,
+        message.text or message.caption or "",
         message_kind(message),
         reply_to,
     )
-    if plan is None:
-        return  # a topic that belongs to no customer (e.g. a staff discussion)
-    delivered = await copy_to_customer(
-        context.bot, plan.customer_chat_id, message.chat_id, message.message_id, plan.reply_to_message_id
-    )
-    if delivered is None:
-        await desk.run(_mark_blocked, plan.customer_id)
-        await send_html(
-            context.bot,
-            message.chat_id,
-            "⛔ 未送达：客户已屏蔽机器人。工单保持打开，请通过其他方式联系客户。",
-            thread_id=message.message_thread_id,
-        )
-        return
-    await desk.run(_remember, plan, message.chat_id, message.message_id, delivered)
+    desk.submit(queued)
 
 
 async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The periodic job: remind before the promised deadline, flag a breach after it."""
-    desk = desk_of(context)
-    notices = await desk.run(deadlines.sweep_deadlines, desk.context)
-    for notice in notices:
-        try:
-            await notify_topic(context, notice.customer_id, notice.text)
-        except Exception:  # one undeliverable alert must not stop the others; it is in the audit trail
-            log.exception("deadline alert for %s not delivered", notice.ticket_number)
+    await desk_of(context).check_deadlines()
 
 
 async def _erase(
@@ -132,54 +102,19 @@ async def _erase(
         return
     desk = desk_of(context)
     who = Who(Actor.STAFF, user_id, message.from_user.full_name if message.from_user else None)
-    result = await desk.run(_erase_and_find_chat, int(argument), who, desk.context.clock())
+    result = await desk.run(privacy.erase_and_tell, int(argument), who, desk.context.clock())
     if result is None:
         await send_html(context.bot, message.chat_id, f"没有编号为 {argument} 的客户。", thread_id=thread_id)
         return
-    anonymised, chat_id, language = result
+    anonymised, told = result
     await send_html(
         context.bot,
         message.chat_id,
         f"🗑 已删除客户 {argument} 的数据：{anonymised} 条记录已匿名化。",
         thread_id=thread_id,
     )
-    if chat_id is not None:
-        await deliver(context, str(chat_id), chat_id, Outcome(replies=[Reply(say("erased", language))]))
-
-
-def _erase_and_find_chat(
-    session: Session, customer_id: int, who: Who, now: datetime
-) -> tuple[int, int | None, str] | None:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        return None
-    language = "en" if (customer.language or "zh").startswith("en") else "zh"
-    erasure = privacy.erase_customer(session, customer_id, who, now)
-    assert erasure is not None
-    chat_id = int(customer.external_id) if customer.channel == "telegram" else None
-    return erasure.contacts_anonymised, chat_id, language
+    desk.submit(told)
 
 
 def _has_content(message: Message) -> bool:
     return bool(message.text or message.caption or message.effective_attachment)
-
-
-def _mark_blocked(session: Session, customer_id: int) -> None:
-    customer = session.get_one(Customer, customer_id)
-    customer.blocked_at = customer.blocked_at or utcnow()
-
-
-def _remember(
-    session: Session, plan: staff.RelayPlan, group: int, staff_message_id: int, customer_message_id: int
-) -> None:
-    relay.record_relay(
-        session,
-        customer_id=plan.customer_id,
-        direction=Direction.OUTBOUND,
-        customer_chat_id=plan.customer_chat_id,
-        customer_message_id=customer_message_id,
-        staff_chat_id=group,
-        staff_message_id=staff_message_id,
-        contact_id=plan.contact_id,
-        at=utcnow(),
-    )

@@ -1,0 +1,88 @@
+"""The outbox: what the bot owes, written in the transaction that decided it, marked when Telegram answered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from crm_store.models import Contact, OutboxMessage, OutboxState
+
+ERROR_CHARS = 200
+# An outbound contact whose message is still on its way: not yet delivered, not yet failed.
+PENDING = "pending"
+
+
+def enqueue(
+    session: Session,
+    *,
+    lane: str,
+    kind: str,
+    payload: dict[str, Any],
+    at: datetime,
+    chat_id: int | None = None,
+    customer_id: int | None = None,
+    contact_id: int | None = None,
+    update_id: int | None = None,
+) -> int:
+    """Add one message to the outbox; its id. The caller's transaction makes it durable with the decision."""
+    values = {
+        "created_at": at,
+        "lane": lane,
+        "kind": kind,
+        "chat_id": chat_id,
+        "customer_id": customer_id,
+        "contact_id": contact_id,
+        "update_id": update_id,
+        "payload": json.dumps(payload, ensure_ascii=False),
+        "state": OutboxState.PENDING,
+        "attempts": 0,
+    }
+    table = OutboxMessage.__table__
+    return session.execute(insert(table).returning(table.c.id), values).scalar_one()
+
+
+def pending(session: Session, *, update_id: int | None = None) -> Sequence[OutboxMessage]:
+    """What is still owed, oldest first (all of it, or what one update produced)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+    if update_id is not None:
+        stmt = stmt.where(OutboxMessage.update_id == update_id)
+    return session.scalars(stmt.order_by(OutboxMessage.id)).all()
+
+
+def mark_sent(session: Session, outbox_id: int, message_id: int | None, at: datetime, attempts: int) -> None:
+    """Telegram accepted it: the message and the contact it carries say so."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return  # erased while it was on its way
+    row.state, row.message_id, row.sent_at, row.attempts, row.error = OutboxState.SENT, message_id, at, attempts, None
+    if row.contact_id is not None and row.lane == "customer":
+        stmt = update(Contact).where(Contact.id == row.contact_id, Contact.delivery_error == PENDING)
+        session.execute(stmt.values(delivery_error=None, message_id=message_id))
+
+
+def mark_failed(session: Session, outbox_id: int, reason: str, attempts: int) -> OutboxMessage | None:
+    """Telegram refused it for good (or the retries ran out); the contact carries the reason."""
+    row = session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return None
+    row.state, row.error, row.attempts = OutboxState.FAILED, reason[:ERROR_CHARS], attempts
+    if row.contact_id is not None and row.lane == "customer":
+        stmt = update(Contact).where(Contact.id == row.contact_id)
+        session.execute(stmt.values(delivery_error=reason[:64]))
+    return row
+
+
+def drop_for_customer(session: Session, customer_id: int) -> int:
+    """Forget everything queued for or about a customer (erasure); how many messages were dropped."""
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.customer_id == customer_id))
+    return result.rowcount or 0
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
+    return {str(state): count for state, count in rows}

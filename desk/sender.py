@@ -1,0 +1,315 @@
+"""The outbox's sender: drains what the desk owes through a channel, lane by lane.
+
+Each customer chat is its own little queue (answers arrive in order, one customer's trouble holds up
+no one else); the staff group is one slow queue, posted at the pace Telegram allows, with what waits
+for one customer joined into as few posts as possible. A row is marked sent only once the channel
+answered with its message id; after a crash, what is still pending is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from desk import outbox
+from desk.channel import Channel, DeliveryError, TopicGone, Unreachable
+from desk.outbox import COPY, CUSTOMER, RELAY, TOPIC, Envelope, Post
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Run = Callable[..., Awaitable[Any]]
+# Staff posts that waited longer than this are behind: what waits for one customer is joined up.
+BEHIND_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    # Tries for one customer message before it is recorded as undelivered (transient failures only).
+    customer_attempts: int = 6
+    backoff: float = 0.5
+    max_backoff: float = 60.0
+    # What the store still owes but this process does not hold (e.g. a failed write) is looked for this often.
+    sweep_seconds: float = 30.0
+
+
+class Sender:
+    def __init__(
+        self,
+        run: Run,
+        channel: Channel,
+        clock: Callable[[], datetime],
+        zone: ZoneInfo,
+        policy: SenderPolicy | None = None,
+    ) -> None:
+        self._run = run
+        self.channel = channel
+        self._clock = clock
+        self._zone = zone
+        self.policy = policy or SenderPolicy()
+        self._known: set[int] = set()
+        self._chats: dict[int, deque[Envelope]] = {}
+        self._chat_tasks: dict[int, asyncio.Task[None]] = {}
+        self._staff: deque[Envelope] = deque()
+        self._staff_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._stop_event = asyncio.Event()
+        self.staff_posts = 0
+
+    # -- taking work -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Send what an earlier run left pending, then keep the lanes going."""
+        self._tasks.append(asyncio.create_task(self._drain_staff(), name="outbox-staff"))
+        self._tasks.append(asyncio.create_task(self._sweep(), name="outbox-sweep"))
+        await self._pick_up()
+
+    def submit(self, envelopes: Iterable[Envelope]) -> None:
+        """Queue envelopes already in the store; ones this sender holds already are skipped."""
+        for envelope in envelopes:
+            if envelope.id in self._known:
+                continue
+            if envelope.lane == CUSTOMER:
+                self._known.add(envelope.id)
+                self._chats.setdefault(envelope.chat_id or 0, deque()).append(envelope)
+                self._ensure_chat_task(envelope.chat_id or 0)
+            elif self.channel.has_staff:
+                self._known.add(envelope.id)
+                self._staff.append(envelope)
+                self._staff_wake.set()
+
+    async def idle(self) -> None:
+        """Until every customer message submitted so far was sent or given up (the console waits for this)."""
+        while self._chat_tasks:
+            await asyncio.gather(*list(self._chat_tasks.values()), return_exceptions=True)
+
+    @property
+    def staff_backlog(self) -> int:
+        return len(self._staff)
+
+    async def stop(self, timeout: float) -> None:
+        """Finish what is in hand within `timeout`; what is not sent stays pending for the next start."""
+        self._stopping = True
+        self._stop_event.set()
+        self._staff_wake.set()
+        tasks = [*self._chat_tasks.values(), *self._tasks]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._known:
+            log.warning("outbox: %d messages left pending for the next start", len(self._known))
+
+    async def _pick_up(self) -> None:
+        try:
+            owed = await self._run(outbox.owed)
+        except Exception as exc:  # the store may be down; the sweep tries again
+            log.error("outbox: pending messages not read (%s)", exc.__class__.__name__)
+            return
+        fresh = [envelope for envelope in owed if envelope.id not in self._known]
+        if fresh:
+            log.info("outbox: %d pending messages picked up", len(fresh))
+        self.submit(fresh)
+
+    async def _sweep(self) -> None:
+        with contextlib.suppress(Stopping):
+            while True:
+                await self._pause(self.policy.sweep_seconds)
+                await self._pick_up()
+
+    # -- the customer lane -------------------------------------------------------------------------
+
+    def _ensure_chat_task(self, chat_id: int) -> None:
+        if chat_id not in self._chat_tasks and not self._stopping:
+            self._chat_tasks[chat_id] = asyncio.create_task(self._drain_chat(chat_id), name=f"outbox-chat-{chat_id}")
+
+    async def _drain_chat(self, chat_id: int) -> None:
+        queue = self._chats[chat_id]
+        try:
+            while queue and not self._stopping:
+                envelope = queue[0]
+                try:
+                    await self._deliver(envelope)
+                except Stopping:
+                    break
+                except Exception as exc:  # e.g. the store went down: the row stays pending, the sweep retries
+                    log.error("outbox %s: not settled (%s)", envelope.id, exc.__class__.__name__)
+                queue.popleft()
+                self._known.discard(envelope.id)
+        finally:
+            if not queue or self._stopping:
+                self._chats.pop(chat_id, None)
+                for envelope in queue:
+                    self._known.discard(envelope.id)
+            self._chat_tasks.pop(chat_id, None)
+
+    async def _deliver(self, envelope: Envelope) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                message_id = await self._send_to_customer(envelope)
+            except DeliveryError as exc:
+                if exc.final or attempt >= self.policy.customer_attempts:
+                    await self._refused(envelope, exc, attempt)
+                    return
+                log.info("outbox %s: try %d failed (%s), retrying", envelope.id, attempt, exc.reason)
+                await self._pause(self._delay(attempt, exc.retry_after))
+                continue
+            await self._sent(envelope, message_id, attempt)
+            return
+
+    async def _send_to_customer(self, envelope: Envelope) -> int:
+        chat_id = envelope.chat_id or 0
+        if envelope.kind == RELAY:
+            source = envelope.payload
+            return await self.channel.copy_to_customer(
+                chat_id, source["from_chat"], source["message_id"], source.get("reply_to")
+            )
+        return await self.channel.send_reply(chat_id, envelope.reply)
+
+    async def _refused(self, envelope: Envelope, exc: DeliveryError, attempts: int) -> None:
+        reason = "blocked" if isinstance(exc, Unreachable) else exc.reason
+        log.warning("outbox %s to chat %s not delivered: %s", envelope.id, envelope.chat_id, reason)
+        notices = await self._run(
+            outbox.record_refused,
+            envelope,
+            reason,
+            attempts,
+            unreachable=isinstance(exc, Unreachable),
+            now=self._clock(),
+            staff=self.channel.has_staff,
+        )
+        self.submit(notices)
+
+    async def _sent(self, envelope: Envelope, message_id: int | None, attempts: int) -> None:
+        await self._run(outbox.record_sent, envelope, message_id, attempts, self._clock(), self._staff_chat())
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        return outbox.retry_delay(attempt, retry_after, base=self.policy.backoff, cap=self.policy.max_backoff)
+
+    def _staff_chat(self) -> int:
+        return int(getattr(self.channel, "staff_chat_id", 0) or 0)
+
+    # -- the staff lane ----------------------------------------------------------------------------
+
+    async def _drain_staff(self) -> None:
+        while not self._stopping:
+            if not self._staff:
+                self._staff_wake.clear()
+                await self._staff_wake.wait()
+                continue
+            batch = self._take_batch()
+            try:
+                await self._post_batch(batch)
+            except Stopping:
+                return
+            except Exception as exc:  # the rows stay pending; the sweep brings them back
+                log.error("outbox: staff posts not settled (%s)", exc.__class__.__name__)
+            finally:
+                for envelope in batch:
+                    self._known.discard(envelope.id)
+
+    def _take_batch(self) -> list[Envelope]:
+        """The oldest waiting envelope and everything else waiting for the same customer's topic."""
+        first = self._staff.popleft()
+        if first.customer_id is None:
+            return [first]
+        batch, rest = [first], deque()
+        for envelope in self._staff:
+            (batch if envelope.customer_id == first.customer_id else rest).append(envelope)
+        self._staff = rest
+        return batch
+
+    async def _post_batch(self, batch: list[Envelope]) -> None:
+        customer_id = batch[0].customer_id
+        remaining = list(batch)
+        while remaining:
+            now = self._clock()
+            # Other customers waiting, or this waited already: the group is behind its limit, so post less.
+            waited = (now - remaining[0].created_at).total_seconds()
+            behind = waited > BEHIND_SECONDS or any(e.customer_id != customer_id for e in self._staff)
+            thread_id, card = await self._topic(customer_id, remaining)
+            late = outbox.late_note(remaining[0].created_at, now)
+            posts = outbox.plan_posts(card, remaining, late, coalesce=behind)
+            try:
+                for post in posts:
+                    await self._post(thread_id, post)
+                    remaining = [e for e in remaining if e not in post.envelopes]
+            except TopicGone:
+                # Someone deleted the topic: forget it and open a new one (with a fresh card) for the rest.
+                assert customer_id is not None
+                await self._run(outbox.forget_topic, customer_id)
+
+    async def _topic(self, customer_id: int | None, batch: list[Envelope]) -> tuple[int | None, str | None]:
+        """The customer's topic (opened, with their card, when a ticket needs one); None: the general topic."""
+        if customer_id is None:
+            return None, None
+        thread_id = await self._run(outbox.topic_thread, customer_id)
+        if thread_id is not None or not any(envelope.kind in (TOPIC, COPY) for envelope in batch):
+            return thread_id, None
+        name, card = await self._run(outbox.topic_opening, customer_id, self._zone)
+        try:
+            opened, _ = await self._keep_trying(lambda: self.channel.open_topic(name))
+        except TopicGone:
+            raise
+        except DeliveryError as exc:
+            # E.g. the group has no topics enabled: staff still get everything, in the general topic.
+            log.warning("outbox: no topic opened for customer %s (%s)", customer_id, exc.reason)
+            return None, card
+        linked = await self._run(outbox.link_topic, customer_id, self._staff_chat(), opened, self._clock())
+        return linked, card if linked == opened else None
+
+    async def _post(self, thread_id: int | None, post: Post) -> None:
+        if post.copy is not None:
+            source = post.copy.payload
+            assert thread_id is not None
+            send = lambda: self.channel.copy_to_staff(thread_id, source["from_chat"], source["message_id"])  # noqa: E731
+        else:
+            send = lambda: self.channel.post_to_staff(thread_id, post.text or "")  # noqa: E731
+        try:
+            message_id, attempts = await self._keep_trying(send)
+        except TopicGone:
+            raise
+        except DeliveryError as exc:  # refused for good (e.g. the message to copy was deleted)
+            for envelope in post.envelopes:
+                await self._run(
+                    outbox.record_refused, envelope, exc.reason, 1, unreachable=False, now=self._clock(), staff=True
+                )
+            return
+        self.staff_posts += 1
+        now = self._clock()
+        for envelope in post.envelopes:
+            await self._run(outbox.record_sent, envelope, message_id, attempts, now, self._staff_chat())
+
+    async def _keep_trying(self, send: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+        """Staff must see every ticket: transient failures are retried until they pass (or we stop)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await send(), attempt
+            except DeliveryError as exc:
+                if exc.final:
+                    raise
+                log.info("outbox: staff post try %d failed (%s), retrying", attempt, exc.reason)
+                await self._pause(self._delay(attempt, exc.retry_after))
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before a retry; a stop cuts the wait short and leaves the message pending."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event.wait(), seconds)
+        if self._stopping:
+            raise Stopping
+
+
+class Stopping(Exception):
+    """The sender is stopping: what was being sent stays pending in the store."""
