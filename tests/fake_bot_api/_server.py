@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,15 @@ from ._types import (
     decode_param,
     utf16_len,
 )
+
+
+# What a busy day's Bot API answers now and then: flood control, and gateway errors.
+RANDOM_ERRORS = (
+    (429, "Too Many Requests: retry after 1", 1),
+    (500, "Internal Server Error", None),
+    (502, "Bad Gateway", None),
+)
+SENDING = {"sendmessage", "copymessage", "forwardmessage", "createforumtopic", "senddocument", "sendphoto"}
 
 
 class FakeBotApi(BotApiMethods):
@@ -284,6 +294,16 @@ class FakeBotApi(BotApiMethods):
         """Answer the next ``times`` calls of ``method`` (to ``chat_id``, if given) with an error."""
         self._faults.append(Fault(method.lower(), ApiError(error_code, description, retry_after), times, chat_id))
 
+    def fail_randomly(
+        self, rate: float, *, seed: int = 0, errors: tuple[tuple[int, str, int | None], ...] = RANDOM_ERRORS
+    ) -> None:
+        """Answer a share ``rate`` of sending calls with one of ``errors`` (code, description, retry_after)."""
+        self._random_faults = (rate, random.Random(seed), errors)
+
+    def limit_groups(self, per_minute: int) -> None:
+        """Behave like Telegram in groups: more than ``per_minute`` posts into one group within 60 s get a 429."""
+        self._group_limit = per_minute
+
     def block_user(self, user_id: int) -> None:
         self.blocked.add(user_id)
 
@@ -349,6 +369,19 @@ class FakeBotApi(BotApiMethods):
         return params, files
 
     def _maybe_fail(self, method: str, params: JSONDict) -> None:
+        chat_id = params.get("chat_id")
+        if self._random_faults is not None and method in SENDING:
+            rate, dice, errors = self._random_faults
+            if dice.random() < rate:
+                code, description, retry_after = dice.choice(errors)
+                raise ApiError(code, description, retry_after)
+        if self._group_limit and method in SENDING and isinstance(chat_id, int) and chat_id < 0:
+            now = time.monotonic()
+            posts = self._group_posts.setdefault(chat_id, [])
+            posts[:] = [at for at in posts if now - at < 60]
+            if len(posts) >= self._group_limit:
+                raise ApiError(429, "Too Many Requests: retry after 3", 3)
+            posts.append(now)
         for fault in self._faults:
             if fault.method == method and fault.chat_id in (None, params.get("chat_id")):
                 fault.times -= 1

@@ -46,6 +46,9 @@ class ApiState:
         self._msg_seq: dict[int, int] = {}
         self._callback_ids: set[str] = set()
         self._faults: list[Fault] = []
+        self._random_faults: tuple[float, Any, tuple[tuple[int, str, int | None], ...]] | None = None
+        self._group_limit = 0
+        self._group_posts: dict[int, list[float]] = {}
         self._latency = 0.0
         self._seq = 0  # update ids, callback ids, file ids
         self._new_update = asyncio.Event()  # replaced on every push: wakes long polls
