@@ -67,3 +67,10 @@ def test_the_example_cases_score_the_shipped_knowledge_base(
     assert report["oos_false_answer"] == 0.0
     missed = [line.split()[1] for line in captured.err.splitlines() if line.startswith("    1/1")]
     assert missed == ["account-service-hours", "delivery-sign-issue"]
+
+
+def test_the_readme_never_calls_a_bare_python() -> None:
+    """`python …` fails with ModuleNotFoundError unless .venv is activated; the README runs `.venv/bin/python`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    bare = re.findall(r"(?:^|`|\|\s*|&&\s*)python3? [^`\n]*", readme, flags=re.MULTILINE)
+    assert bare == []
