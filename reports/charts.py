@@ -269,17 +269,19 @@ def _deadlines_and_times(data: ReportData) -> Figure:
         _empty(right, title)
         return figure
     minutes = [
-        (data.first_response.median or 0, data.first_response.p90 or 0),
-        (data.resolution.median or 0, data.resolution.p90 or 0),
+        (data.first_response.median, data.first_response.p90),
+        (data.resolution.median, data.resolution.p90),
     ]
     # Answers within seconds are drawn in seconds, not as slivers of an hour.
-    unit = time_unit(max(max(pair) for pair in minutes))
+    unit = time_unit(max(value or 0 for pair in minutes for value in pair))
     positions = [0, 1]
     for offset, index, label, color in ((-0.18, 0, "中位数 median", BOT), (0.18, 1, "P90", "#8CB8E0")):
         values = [pair[index] for pair in minutes]
-        bars = right.bar([p + offset for p in positions], [unit.of(v) for v in values], width=0.34, color=color,
-                         label=label)  # fmt: skip
-        right.bar_label(bars, labels=[duration_text(v) for v in values], padding=3, fontsize=9)
+        bars = right.bar([p + offset for p in positions], [unit.of(v or 0) for v in values], width=0.34,
+                         color=color, label=label)  # fmt: skip
+        # No ticket got that far yet: a dash, not a time of zero.
+        texts = ["—" if value is None else duration_text(value) for value in values]
+        right.bar_label(bars, labels=texts, padding=3, fontsize=9)
     right.set_xticks(positions, ["首次响应 First response", "解决 Resolution"])
     right.set_ylabel(unit.axis)
     right.set_title(title)

@@ -75,6 +75,7 @@ def _times(first: Durations, resolution: Durations) -> ReportData:
         (Durations(3, 0.0036, 0.01), Durations(2, 0.2, 0.5), "秒 Seconds", ["0.2 s", "12 s", "0.6 s", "30 s"]),
         (Durations(3, 0.5, 2), Durations(2, 30, 75), "分钟 Minutes", ["30 s", "30 min", "2 min", "75 min"]),
         (Durations(3, 5, 20), Durations(2, 600, 1800), "小时 Hours", ["5 min", "10 h", "20 min", "30 h"]),
+        (Durations(1, 0.5, 0.5), Durations(), "秒 Seconds", ["30 s", "—", "30 s", "—"]),
     ],
 )
 def test_the_response_chart_takes_its_unit_from_the_data(
