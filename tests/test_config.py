@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from desk.config import ConfigError, load_settings
+from knowledge.__main__ import main as knowledge_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +115,11 @@ def test_other_programs_desk_variables_are_left_alone(monkeypatch: pytest.Monkey
     monkeypatch.setenv("DESK_FLOOD", '{"max_messages": 3}')
     settings = load_settings(ROOT / "config.toml")
     assert settings.flood.max_messages == 3
+
+
+def test_the_review_command_line_reports_a_bad_variable_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DESK_DESK__TIMEZON", "Asia/Tokyo")
+    assert knowledge_cli(["review", "--config", str(ROOT / "config.toml"), "list"]) == 1
+    assert "environment variable DESK_DESK__TIMEZON (desk.timezon): unknown key" in capsys.readouterr().err
