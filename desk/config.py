@@ -5,13 +5,24 @@ Priority, highest first: explicit overrides > environment (``DESK_SECTION__KEY``
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from knowledge import Thresholds
 
@@ -193,11 +204,18 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
     """Read `path` (default ./config.toml, optional), apply the environment, validate everything."""
     file = Path(path) if path else DEFAULT_CONFIG
     data = _read_toml(file) if (path or file.exists()) else {}
+    environment = desk_environment(os.environ)
+    problems = unknown_variables(environment)
     bound = type("Settings", (Settings,), {"_toml_data": data})
     try:
         settings = bound(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_describe(file, exc)) from None
+        sources = Sources(file=file, file_data=data, environment=environment, overrides=overrides)
+        problems += [sources.describe(error) for error in exc.errors()]
+    except SettingsError as exc:
+        problems.append(unreadable_variable(environment, exc))
+    if problems:
+        raise ConfigError("\n".join(["invalid configuration:", *(f"  {problem}" for problem in problems)]))
     return _resolve_paths(settings, file.resolve().parent)
 
 
@@ -211,13 +229,84 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
 
 
-def _describe(file: Path, exc: ValidationError) -> str:
-    lines = [f"{file}: invalid configuration"]
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
-        env = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
-        lines.append(f"  {key} (or env {env}): {error['msg']}")
-    return "\n".join(lines)
+def desk_environment(environ: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """The environment variables that may be settings, each with the key it sets (`DESK_DESK__TIMEZONE` →
+    ("desk", "timezone")). Names are matched without regard to case, as pydantic-settings reads them."""
+    found = {}
+    for name in environ:
+        if name.upper().startswith(ENV_PREFIX):
+            found[name] = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+    return found
+
+
+def unknown_variables(environment: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Variables meant as settings that set none: pydantic-settings would drop them without a word, and the
+    bot would run on the file's value. A name with no section in it (DESK_REQUIRE_POSTGRES) belongs to
+    something else and is left alone."""
+    sections = sorted(Settings.model_fields, key=len, reverse=True)
+    problems = []
+    for name, key in sorted(environment.items()):
+        if len(key) > 1 and key[0] not in sections:
+            problems.append(f"environment variable {name}: no section {key[0]!r} (sections: {_listed(sections)})")
+        elif len(key) == 1 and key[0] not in sections:
+            section = next((section for section in sections if key[0].startswith(section + "_")), None)
+            if section is not None:
+                meant = f"{ENV_PREFIX}{section}__{key[0][len(section) + 1 :]}".upper()
+                problems.append(f"environment variable {name}: sets nothing; did you mean {meant} (two underscores)?")
+    return problems
+
+
+def unreadable_variable(environment: Mapping[str, tuple[str, ...]], exc: SettingsError) -> str:
+    """pydantic-settings names only the section of a variable it could not parse (lists and tables must be
+    JSON); the variables that set that section are the ones to look at."""
+    named = re.search(r'field "([^"]+)"', str(exc))
+    names = [name for name, key in sorted(environment.items()) if named and key[0] == named.group(1)]
+    return (
+        f"environment variable {' or '.join(names or sorted(environment))}: cannot be read ({exc}); "
+        f"lists and tables are written in JSON, e.g. {ENV_PREFIX}ROLES__STAFF='[1, 2]'"
+    )
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where each value came from, to name it in an error: an option from the caller beats the environment,
+    which beats the file."""
+
+    file: Path
+    file_data: Mapping[str, Any]
+    environment: Mapping[str, tuple[str, ...]]
+    overrides: Mapping[str, Any]
+
+    def describe(self, error: ErrorDetails) -> str:
+        """One line for one validation error, starting with where the bad value was written."""
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc)
+        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        if _holds(self.overrides, loc):
+            return f"option {key}: {message}"
+        variable = next((name for name, set_key in self.environment.items() if loc[: len(set_key)] == set_key), None)
+        if variable is not None:
+            return f"environment variable {variable} ({key}): {message}"
+        if _holds(self.file_data, loc) and error["type"] == "extra_forbidden":
+            return f"{self.file}: {key}: {message}"
+        if _holds(self.file_data, loc):
+            return f"{self.file}: {key}: {message} (or set {ENV_PREFIX}{'__'.join(loc).upper()})"
+        return f"{key}: {message}"
+
+
+def _holds(data: Any, loc: tuple[str, ...]) -> bool:
+    """Whether `data` gave the value at `loc` (or the list or table around it)."""
+    for part in loc:
+        if not isinstance(data, Mapping):
+            return True
+        if part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(sorted(names))
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:

@@ -120,18 +120,28 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def manager_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    """The chat to answer in when a manager asks in private; otherwise refuse and return None."""
+    """The chat to answer in when a manager asks in private; otherwise refuse and return None.
+
+    In a group the bot does not serve nobody is answered, as for any other message there; in the staff group
+    the refusal goes to the topic the command was written in, not to General."""
     message, user = update.effective_message, update.effective_user
-    if message is None:
+    settings = settings_of(context)
+    if message is None or not serves_chat(message.chat.type, message.chat_id, settings.staff_group.chat_id):
         return None
-    if not settings_of(context).roles.is_manager(user.id if user else None):
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    if not settings.roles.is_manager(user.id if user else None):
         log.warning("refused %s from user %s", (message.text or "").split()[0], user.id if user else None)
-        await send_html(context.bot, message.chat_id, REFUSED)
+        await send_html(context.bot, message.chat_id, REFUSED, thread_id=thread_id)
         return None
     if message.chat.type != ChatType.PRIVATE:
-        await send_html(context.bot, message.chat_id, PRIVATE_ONLY)
+        await send_html(context.bot, message.chat_id, PRIVATE_ONLY, thread_id=thread_id)
         return None
     return message.chat_id
+
+
+def serves_chat(chat_type: str, chat_id: int, staff_group_id: int) -> bool:
+    """The bot talks in private chats and in its configured staff group, nowhere else."""
+    return chat_type == ChatType.PRIVATE or chat_id == staff_group_id
 
 
 def _requester(update: Update) -> Requester:

@@ -6,6 +6,7 @@ Reads the same config.toml as the bot (the store holds the candidates, the files
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 
 
@@ -15,11 +16,15 @@ def run_review(args: argparse.Namespace) -> int:
     from crm_store.models import Actor
     from crm_store.tickets import Who
     from desk import learning
-    from desk.config import load_settings
+    from desk.config import ConfigError, load_settings
     from desk.startup import build_context
     from reports.periods import parse_period
 
-    settings = load_settings(args.config)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # the bot's words for it, not a traceback
+        return 1
     store = Store(settings.database.url)
     store.upgrade()
     context = build_context(settings)

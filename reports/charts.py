@@ -14,6 +14,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from reports.labels import duration_text, time_unit, wrap_label
 from reports.metrics import OUTCOMES, ReportData
 
 # No screen on a server. Figures are built without pyplot (its global state is not thread-safe)
@@ -58,7 +59,9 @@ STATUS_LABELS = {
     "reopened": "重开 reopened",
 }
 DPI = 150
-LABEL_CHARS = 26
+WIDTH, HEIGHT = 9.0, 5.0
+# Ranked charts in inches: title and axis, one 9-point label line, and the gap between two bars' labels.
+RANKED_MARGIN, LABEL_LINE, RANKED_GAP = 1.2, 0.17, 0.12
 
 
 @cache
@@ -121,8 +124,8 @@ def draw_charts(data: ReportData, folder: Path) -> list[Path]:
     return paths
 
 
-def _figure(ncols: int = 1) -> tuple[Figure, list[Axes]]:
-    figure = Figure(figsize=(9, 5), layout="constrained")
+def _figure(ncols: int = 1, height: float = HEIGHT) -> tuple[Figure, list[Axes]]:
+    figure = Figure(figsize=(WIDTH, height), layout="constrained")
     axes = figure.subplots(1, ncols, squeeze=False)
     return figure, list(axes[0])
 
@@ -195,14 +198,15 @@ def _bot_answers(data: ReportData) -> Figure:
 
 
 def _ranked(data: Sequence[tuple[str, int]], title: str, color: str, xlabel: str) -> Figure:
-    figure, [ax] = _figure()
+    # Questions are wrapped, not cut: "怎么修改收货地址？ (delivery-change-address)" on two lines.
+    labels = [wrap_label(label) for label, _ in reversed(data)]
+    figure, [ax] = _figure(height=ranked_height(labels))
     if not data:
         _empty(ax, title)
         return figure
-    labels = [_shorten(label) for label, _ in reversed(data)]
     counts = [count for _, count in reversed(data)]
     bars = ax.barh(range(len(counts)), counts, color=color, height=0.65)
-    ax.set_yticks(range(len(counts)), labels, fontsize=10)
+    ax.set_yticks(range(len(counts)), labels, fontsize=9)
     ax.bar_label(bars, padding=3, fontsize=9, color="#374151")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -264,17 +268,22 @@ def _deadlines_and_times(data: ReportData) -> Figure:
     if not (data.first_response.count or data.resolution.count):
         _empty(right, title)
         return figure
-    hours = [
+    minutes = [
         (data.first_response.median, data.first_response.p90),
         (data.resolution.median, data.resolution.p90),
     ]
+    # Answers within seconds are drawn in seconds, not as slivers of an hour.
+    unit = time_unit(max(value or 0 for pair in minutes for value in pair))
     positions = [0, 1]
     for offset, index, label, color in ((-0.18, 0, "中位数 median", BOT), (0.18, 1, "P90", "#8CB8E0")):
-        values = [(pair[index] or 0) / 60 for pair in hours]
-        bars = right.bar([p + offset for p in positions], values, width=0.34, color=color, label=label)
-        right.bar_label(bars, labels=[_hours(v) for v in values], padding=3, fontsize=9)
+        values = [pair[index] for pair in minutes]
+        bars = right.bar([p + offset for p in positions], [unit.of(v or 0) for v in values], width=0.34,
+                         color=color, label=label)  # fmt: skip
+        # No ticket got that far yet: a dash, not a time of zero.
+        texts = ["—" if value is None else duration_text(value) for value in values]
+        right.bar_label(bars, labels=texts, padding=3, fontsize=9)
     right.set_xticks(positions, ["首次响应 First response", "解决 Resolution"])
-    right.set_ylabel("小时 Hours")
+    right.set_ylabel(unit.axis)
     right.set_title(title)
     right.legend(fontsize=9)
     right.grid(axis="x", visible=False)
@@ -301,9 +310,11 @@ def _satisfaction(data: ReportData) -> Figure:
     return figure
 
 
-def _shorten(label: str, limit: int = LABEL_CHARS) -> str:
+def _shorten(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _hours(value: float) -> str:
-    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
+def ranked_height(labels: Sequence[str]) -> float:
+    """Inches of figure for a ranked chart: the usual height, taller when wrapped labels need the room."""
+    lines = sum(label.count("\n") + 1 for label in labels)
+    return max(HEIGHT, RANKED_MARGIN + lines * LABEL_LINE + len(labels) * RANKED_GAP)

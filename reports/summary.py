@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from reports.labels import duration_text
 from reports.metrics import Durations, ReportData
 
 SHOWN = 5
@@ -65,8 +66,4 @@ def _ranked(rows: list[tuple[str, int]], *, quoted: bool = False) -> str:
 def _durations(durations: Durations) -> str:
     if not durations.count or durations.median is None or durations.p90 is None:
         return "—"
-    return f"median {_minutes(durations.median)}, P90 {_minutes(durations.p90)} (n={durations.count})"
-
-
-def _minutes(value: float) -> str:
-    return f"{value:.0f} min" if value < 90 else f"{value / 60:.1f} h"
+    return f"median {duration_text(durations.median)}, P90 {duration_text(durations.p90)} (n={durations.count})"

@@ -16,6 +16,16 @@ if [ -z "$python" ]; then
     exit 1
 fi
 
+# pip and setuptools talk a lot even when all is well (the editable-install warning box among it): their
+# output is held back and shown only when the step fails.
+quietly() {
+    local output
+    if ! output=$("$@" 2>&1); then
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $python"
     "$python" -m venv .venv
@@ -26,10 +36,10 @@ stamp=.venv/.setup-stamp
 wanted=$(cat pyproject.toml setup.py knowledge/_speedups.c scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "setup: installing dependencies into .venv"
-    .venv/bin/python -m pip install --quiet --upgrade pip
+    quietly .venv/bin/python -m pip install --quiet --upgrade pip
     # An old build of the C extension would survive a failed compile and keep running stale code.
     rm -f knowledge/_speedups.*.so
-    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    quietly .venv/bin/python -m pip install --quiet -e ".[dev]"
     if ! .venv/bin/python -c 'import knowledge._speedups' 2>/dev/null; then
         echo "setup: the C extension (knowledge/_speedups.c) was not built; the matcher runs its Python version." >&2
         echo "       Install a C compiler and the Python headers (e.g. 'sudo apt-get install gcc python3-dev') for speed." >&2
@@ -42,8 +52,9 @@ if ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 &&
     ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh family | grep -q .; }; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing the CJK font for report charts (fonts-noto-cjk)"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk; } \
-            >/dev/null || echo "setup: could not install fonts-noto-cjk; report charts will show boxes for Chinese" >&2
+        quietly apt-get update -qq &&
+            quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk ||
+            echo "setup: could not install fonts-noto-cjk; report charts will show boxes for Chinese" >&2
     else
         echo "setup: no CJK font found: report charts will show boxes for Chinese." >&2
         echo "       Install one, e.g. 'sudo apt-get install fonts-noto-cjk' (Debian/Ubuntu) or Noto Sans CJK SC." >&2

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from desk.config import ConfigError, load_settings
+from knowledge.__main__ import main as knowledge_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +66,60 @@ def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
     """Asking for a config file that is not there is an error, not silent defaults."""
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("DESK_DESK__TIMEZON", "Asia/Tokyo", "environment variable DESK_DESK__TIMEZON (desk.timezon): unknown key"),
+        ("DESK_DESK__TIMEZONE", "Mars/Base", "environment variable DESK_DESK__TIMEZONE (desk.timezone): "),
+        ("desk_flood__max_messages", "many", "environment variable desk_flood__max_messages (flood.max_messages): "),
+        ("DESK_ROLES__STAFF", "[1, 'x']", "environment variable DESK_ROLES__STAFF: cannot be read"),
+        ("DESK_DESKK__TIMEZONE", "Asia/Tokyo", "environment variable DESK_DESKK__TIMEZONE: no section 'deskk'"),
+        ("DESK_TELEGRAM_TOKEN", "1:x", "DESK_TELEGRAM_TOKEN: sets nothing; did you mean DESK_TELEGRAM__TOKEN"),
+        ("DESK_STAFF_GROUP_CHAT_ID", "-100", "did you mean DESK_STAFF_GROUP__CHAT_ID"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_not_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str
+) -> None:
+    """A typo or a bad value in the environment is reported as that variable's, and the file is not blamed."""
+    config = tmp_path / "config.toml"
+    config.write_text('[desk]\ntimezone = "Asia/Shanghai"\n[flood]\nmax_messages = 5\n', encoding="utf-8")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    assert said in str(error.value) and str(config) not in str(error.value)
+
+
+def test_the_file_is_named_for_its_own_values_even_with_the_environment_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad value in the file names the file and the key (and the variable that could override it), beside a
+    good variable for another key."""
+    config = tmp_path / "config.toml"
+    config.write_text('[desk]\ntimezone = "Mars/Base"\n', encoding="utf-8")
+    monkeypatch.setenv("DESK_DESK__BUSINESS_NAME", "小店")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config)
+    [problem] = str(error.value).splitlines()[1:]
+    assert problem.startswith(f"  {config}: desk.timezone: ") and "or set DESK_DESK__TIMEZONE" in problem
+    assert "BUSINESS_NAME" not in problem
+
+
+def test_other_programs_desk_variables_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DESK_ name with no section in it (the test suite's own switches) is not a setting and not an error; a
+    whole section as JSON is."""
+    monkeypatch.setenv("DESK_REQUIRE_POSTGRES", "1")
+    monkeypatch.setenv("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("DESK_FLOOD", '{"max_messages": 3}')
+    settings = load_settings(ROOT / "config.toml")
+    assert settings.flood.max_messages == 3
+
+
+def test_the_review_command_line_reports_a_bad_variable_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DESK_DESK__TIMEZON", "Asia/Tokyo")
+    assert knowledge_cli(["review", "--config", str(ROOT / "config.toml"), "list"]) == 1
+    assert "environment variable DESK_DESK__TIMEZON (desk.timezon): unknown key" in capsys.readouterr().err

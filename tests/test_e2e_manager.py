@@ -15,10 +15,12 @@ from openpyxl import load_workbook
 
 import handlers.manager
 from crm_store.models import Contact, Export
-from tests.bot_harness import RunningBot, running_bot
+from tests.bot_harness import RunningBot, eventually, running_bot
+from tests.fake_bot_api import ApiCall
 from tests.test_reports_queries import seed_history
 
 MANAGER, STAFF, CUSTOMER = 7001, 7002, 5551
+GROUP, OTHER_GROUP = -1001234, -100123
 ROLES = {"managers": [MANAGER], "staff": [STAFF]}
 WEEK = "2026-11-04..2026-11-10"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -131,17 +133,49 @@ async def test_empty_period_report_is_sent_not_crashed(database_url: str) -> Non
 
 
 async def test_bad_filter_and_group_chat_get_clear_answers(database_url: str) -> None:
-    """An unknown filter or period answers with the usage; a manager in a group is sent to a private chat."""
-    async with running_bot(database_url, roles=ROLES) as bot:
+    """An unknown filter or period answers with the usage; a manager in the staff group is sent to a private chat."""
+    async with running_bot(database_url, roles=ROLES, staff_group={"chat_id": GROUP}) as bot:
         bot.fake.push_text(MANAGER, "/logs 7d colour=red")
         bot.fake.push_text(MANAGER, "/logs last-tuesday")
-        bot.fake.push_text(MANAGER, "/logs 7d", chat_id=-100123, chat_type="supergroup")
+        bot.fake.push_text(MANAGER, "/logs 7d", chat_id=GROUP, chat_type="supergroup")
         private = [html.unescape(c.params["text"]) for c in await bot.fake.wait_for("sendMessage", 2, chat_id=MANAGER)]
         assert "Unknown filter 'colour'" in private[0] and "Usage: /logs" in private[0]
         assert "unknown period 'last-tuesday'" in private[1]
-        [group] = await bot.fake.wait_for("sendMessage", chat_id=-100123)
+        [group] = await bot.fake.wait_for("sendMessage", chat_id=GROUP)
         assert "private chat" in group.params["text"]
         assert _exports(bot) == [] and not bot.fake.sent("sendDocument")
+
+
+async def test_groups_the_bot_does_not_serve_get_no_answer(database_url: str) -> None:
+    """/logs and /report in a group nobody configured: no refusal posted there, as for any other message."""
+    async with running_bot(database_url, roles=ROLES, staff_group={"chat_id": GROUP}) as bot:
+        for user in (MANAGER, STAFF, CUSTOMER):
+            bot.fake.push_text(user, "/logs 7d", chat_id=OTHER_GROUP, chat_type="supergroup")
+            bot.fake.push_text(user, "/report", chat_id=OTHER_GROUP, chat_type="supergroup")
+        # A private /logs after them: once it is answered, the group's commands have been handled too.
+        bot.fake.push_text(MANAGER, "/logs 7d colour=red")
+        await bot.fake.wait_for("sendMessage", chat_id=MANAGER)
+        await bot.fake.wait_until_drained()
+        assert bot.fake.sent("sendMessage", chat_id=OTHER_GROUP) == []
+        assert _exports(bot) == [] and not bot.fake.sent("sendDocument") and not bot.fake.sent("sendMediaGroup")
+
+
+async def test_logs_in_a_customer_topic_is_answered_in_that_topic(database_url: str) -> None:
+    """A manager's /logs and a staff member's /report in a customer's topic are answered there, not in General."""
+    async with running_bot(database_url, roles=ROLES, staff_group={"chat_id": GROUP}) as bot:
+        bot.fake.push_text(CUSTOMER, "我要投诉，快递一个星期还没到")
+        [copied] = await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        thread = copied.params["message_thread_id"]
+        bot.fake.push_text(MANAGER, "/logs 7d", chat_id=GROUP, chat_type="supergroup", message_thread_id=thread)
+        bot.fake.push_text(STAFF, "/report", chat_id=GROUP, chat_type="supergroup", message_thread_id=thread)
+
+        def answers() -> list[ApiCall]:
+            calls = bot.fake.sent("sendMessage", chat_id=GROUP)
+            return [call for call in calls if any(word in call.params["text"] for word in ("仅限管理", "private chat"))]
+
+        await eventually(lambda: len(answers()) == 2)
+        assert [call.params.get("message_thread_id") for call in answers()] == [thread, thread]
+        assert _exports(bot) == []
 
 
 async def test_file_over_the_upload_limit_is_zipped_and_split(
