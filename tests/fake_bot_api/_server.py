@@ -27,7 +27,6 @@ from ._types import (
     utf16_len,
 )
 
-
 # What a busy day's Bot API answers now and then: flood control, and gateway errors.
 RANDOM_ERRORS = (
     (429, "Too Many Requests: retry after 1", 1),
