@@ -85,3 +85,25 @@ async def test_sqlite_locked_by_another_process_loses_nothing(tmp_path) -> None:
 
     async with running_bot(f"sqlite:///{path}", **FAST) as bot:
         await _outage_scenario(bot, lock, unlock)
+
+
+async def test_after_an_outage_a_chat_is_answered_in_the_order_it_wrote(tmp_path) -> None:
+    """A message arriving once the store is back waits behind the same chat's spooled ones."""
+    path = tmp_path / "crm.sqlite3"
+    customer = 7201
+    # A slow replay job: the new message arrives before it runs, so only the desk's own ordering can help.
+    slow_replay = {"database": {"replay_seconds": 60, "lock_timeout_seconds": 0.3}}
+    async with running_bot(f"sqlite:///{path}", **slow_replay) as bot:
+        bot.fake.push_text(customer, "你好")
+        await bot.fake.wait_for("sendMessage", chat_id=customer)
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("BEGIN EXCLUSIVE")
+        bot.fake.push_text(customer, "怎么退货")
+        bot.fake.push_text(customer, "退款多久到账")
+        await eventually(lambda: sum("已保存" in t for t in _texts(bot, customer)) == 2, timeout=15)
+        connection.execute("ROLLBACK")
+        connection.close()
+        bot.fake.push_text(customer, "怎么开发票")
+        await eventually(lambda: len([t for t in _texts(bot, customer) if "已保存" not in t]) >= 4, timeout=15)
+        answers = [t for t in _texts(bot, customer) if "已保存" not in t][1:]
+        assert "退货" in answers[0] and "到账" in answers[1] and "发票" in answers[2], answers
