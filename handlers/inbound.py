@@ -27,6 +27,10 @@ MEDIA_KINDS = (
 )
 
 
+# Telegram's callback data is at most 64 bytes; anything longer was not ours.
+ACTION_CHARS = 64
+
+
 def customer_ref(user: User, chat_id: int) -> CustomerRef:
     """Who wrote. Names are the sender's own text: cleaned like messages (a NUL or a lone surrogate in a
     first name would otherwise fail the customer's insert, and with it the message) and cut to fit the store."""
@@ -63,7 +67,8 @@ def inbound_from_callback(update: Update, query: CallbackQuery) -> Inbound:
         text="",
         sent_at=datetime.now(UTC),
         update_id=update.update_id,
-        action=query.data,
+        # Forged or garbled data (a lone surrogate cannot be stored) is cleaned like any text, then judged stale.
+        action=clean_text(query.data, ACTION_CHARS) if query.data else None,
     )
 
 

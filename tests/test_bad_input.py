@@ -279,3 +279,14 @@ async def test_media_with_and_without_captions(database_url: str) -> None:
         assert [c.kind for c in inbound] == ["photo", "document", "photo", "sticker", "location", "voice"]
         assert [c.intent for c in inbound[2:5]] == [Intent.MEDIA] * 3
         assert inbound[1].text == "<b>退款多久到账</b>" and inbound[5].text == "长" * 1024
+
+
+async def test_a_button_press_with_a_lone_surrogate_is_recorded_and_answered(database_url: str) -> None:
+    """Forged callback data that UTF-8 cannot carry: the press is recorded, cleaned, and answered as stale."""
+    async with running_bot(database_url) as bot:
+        bot.fake.push_callback(CUSTOMER, "pick:\ud800return-how")
+        [answer] = await _settled(bot, 1)
+        assert answer
+        [pressed] = _inbound(bot)
+        assert pressed.kind == "button"
+        pressed.text.encode("utf-8")
