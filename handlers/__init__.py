@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
 
 from desk.service import STORE_DOWN
-from handlers.context import SETTINGS_KEY
+from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
 from handlers.knowledge_admin import register_knowledge_handlers
 from handlers.manager import register_manager_handlers
@@ -51,6 +51,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.debug("update %s failure detail", update_id, exc_info=context.error)
     if isinstance(context.error, STORE_DOWN) and isinstance(update, Update):
         await _tell_staff_store_is_down(update, context)
+    elif isinstance(update, Update):
+        # Not a passing outage but a failure of this update: it is confirmed (it would fail again), and
+        # kept with the error so nothing a customer sent is silently lost.
+        await _keep_failed(update, context)
+
+
+async def _keep_failed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    try:
+        await context.bot_data[DESK_KEY].keep_dead_letter(update.to_dict(), f"handler: {context.error!r}")
+    except Exception as exc:  # the store is down too: the failure is in the log, without the customer's words
+        log.error("update %s: failure not kept (%s)", update.update_id, exc.__class__.__name__)
 
 
 async def _tell_staff_store_is_down(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

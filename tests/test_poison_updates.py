@@ -12,7 +12,7 @@ from crm_store.models import DeadLetter
 from crm_store.tickets import Who
 from crm_store.types import utcnow
 from desk.privacy import erase_customer
-from tests.bot_harness import running_bot, stored, texts_sent
+from tests.bot_harness import eventually, running_bot, stored, texts_sent
 
 CUSTOMER = 6061
 # A poll without its required fields: python-telegram-bot cannot build an Update from it, as with a
@@ -83,3 +83,23 @@ def test_the_sender_of_an_unreadable_update_is_found_where_telegram_puts_it() ->
     assert sender_of({"update_id": 1, "callback_query": {"from": {"id": 5}}}) == "5"
     assert sender_of({"update_id": 1, "my_chat_member": {"chat": {"id": 7}, "from": {"id": 7}}}) == "7"
     assert sender_of({"update_id": 1, **UNREADABLE_POLL}) is None
+
+
+async def test_an_update_whose_handling_fails_is_kept_and_the_others_answered(database_url: str) -> None:
+    """A bug met by one update (here: the desk raises for one text) must not lose it or stop the rest."""
+    async with running_bot(database_url) as bot:
+        handle = bot.desk.handle
+
+        async def failing_once(inbound):
+            if inbound.text == "触发故障":
+                raise RuntimeError("a bug")
+            return await handle(inbound)
+
+        bot.desk.handle = failing_once  # type: ignore[method-assign]
+        broken = bot.fake.push_text(4101, "触发故障")
+        bot.fake.push_text(4102, "怎么退货")
+        await bot.fake.wait_for("sendMessage", chat_id=4102)
+        await bot.fake.wait_until_drained()
+        [kept] = await eventually(lambda: stored(bot, DeadLetter))
+        assert kept.update_id == broken["update_id"] and "RuntimeError" in kept.error
+        assert "触发故障" in kept.raw  # the whole update is kept, to be replayed or erased
