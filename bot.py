@@ -16,10 +16,10 @@ import sys
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from desk.config import ConfigError, Settings, load_settings
-from desk.console import run_console
+from app.config import ConfigError, Settings, load_settings
+from app.startup import build_desk
+from console import run_console
 from desk.service import Desk
-from desk.startup import build_desk
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor

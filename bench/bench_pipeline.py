@@ -28,9 +28,9 @@ os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
 from timing import percentile, stamp_handling  # noqa: E402
 
+from app.startup import build_desk  # noqa: E402
 from bot import build_application  # noqa: E402
 from crm_store import Contact  # noqa: E402
-from desk.startup import build_desk  # noqa: E402
 from handlers.polling import polling  # noqa: E402
 from tests.bot_harness import settings_for  # noqa: E402
 from tests.fake_bot_api import FakeBotApiProcess  # noqa: E402

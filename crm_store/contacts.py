@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Executable, bindparam, insert, select, text
+from sqlalchemy import Executable, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_store.models import Actor, Contact, ContentKind, Customer, Direction
@@ -97,3 +97,12 @@ def recent_contacts(session: Session, customer_id: int, limit: int = 10) -> Sequ
     """The customer's last contacts, oldest first."""
     stmt = select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id.desc()).limit(limit)
     return list(reversed(session.scalars(stmt).all()))
+
+
+def count_contacts(session: Session, customer_id: int) -> int:
+    return session.scalar(select(func.count(Contact.id)).where(Contact.customer_id == customer_id)) or 0
+
+
+def link_to_ticket(session: Session, contact_id: int, ticket_id: int) -> None:
+    """The contact opened (or belongs to) this ticket."""
+    session.execute(update(Contact).where(Contact.id == contact_id).values(ticket_id=ticket_id))

@@ -65,3 +65,7 @@ def _upsert() -> TextClause:
     binds += [bindparam("username", type_=table.c.username.type), bindparam("language", type_=table.c.language.type)]
     binds.append(bindparam("now", type_=table.c.last_contact_at.type))
     return text(sql).bindparams(*binds).columns(*table.columns)
+
+
+def customers_by_id(session: Session, ids: set[int]) -> dict[int, Customer]:
+    return {customer.id: customer for customer in session.scalars(select(Customer).where(Customer.id.in_(ids)))}

@@ -10,9 +10,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The database is unreachable or locked: worth waiting for, unlike a bug (which must not be spooled forever).
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 log = logging.getLogger(__name__)
 
 

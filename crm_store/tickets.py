@@ -253,3 +253,15 @@ def record_event(
             detail=detail,
         )
     )
+
+
+def recent_notes(session: Session, customer_id: int, limit: int = 3) -> Sequence[TicketEvent]:
+    """The customer's latest internal notes, newest first, over all their tickets."""
+    stmt = (
+        select(TicketEvent)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(Ticket.customer_id == customer_id, TicketEvent.action == "note")
+        .order_by(TicketEvent.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()

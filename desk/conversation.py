@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from crm_store import (
     Actor,
     ContentKind,
     Customer,
     Direction,
+    Session,
     find_or_create_customer,
     record_contact,
     tickets,
 )
-from crm_store.models import Contact, Ticket, TicketStatus
+from crm_store.contacts import link_to_ticket
+from crm_store.models import Ticket, TicketStatus
 from crm_store.outbox import PENDING
 from desk import actions, escalation, learning, privacy
-from desk.complaints import ComplaintPolicy, is_complaint
+from desk.complaints import is_complaint
+from desk.context import DeskContext
 from desk.flood import Flow
 from desk.intents import Intent
 from desk.language import customer_language, reply_language, settled_language
@@ -31,22 +28,6 @@ from desk.messages import Escalation, Inbound, Outcome, Reply
 from desk.routing import Decision, decide_action, decide_message
 from desk.text_input import clean_text
 from desk.texts import say
-from knowledge import KnowledgeBase
-
-
-@dataclass(frozen=True)
-class DeskContext:
-    """What the decisions need besides the store: the knowledge base, a few settings and a clock."""
-
-    kb: KnowledgeBase
-    clock: Callable[[], datetime]
-    business_name: str = ""
-    default_language: str = "zh"
-    max_text_chars: int = 4096
-    complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
-    # True when staff can take chats over (a staff group is configured).
-    staff_available: bool = True
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
 
 def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: Flow = Flow.OK) -> Outcome:
@@ -127,7 +108,7 @@ def _escalate(
         now=ctx.clock(),
     )
     ticket = registered.ticket
-    session.execute(update(Contact).where(Contact.id == incoming_id).values(ticket_id=ticket.id))
+    link_to_ticket(session, incoming_id, ticket.id)
     answer = Decision(decision.intent, (Reply(registered.customer_text),))
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
     relay = inbound.kind not in (ContentKind.BUTTON, ContentKind.COMMAND)

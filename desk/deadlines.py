@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from crm_store import tickets
+from crm_store import Session, tickets
+from crm_store.causes import cause_label
 from desk import outbox
-from desk.complaints import cause_label
-from desk.conversation import DeskContext
+from desk.context import DeskContext
 from desk.dates import local_time
-from desk.outbox import Envelope
+from desk.messages import Envelope
 
 
 @dataclass(frozen=True)

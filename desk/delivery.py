@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from crm_store import find_customer, tickets
+from crm_store import Session, find_customer, tickets
 from crm_store.models import Actor
 from crm_store.tickets import Who
 

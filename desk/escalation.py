@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
+from crm_store import Session, recent_contacts, tickets
 from crm_store import tags as tag_store
-from crm_store import tickets
-from crm_store.models import Actor, Contact, Customer, TagSource, Ticket, TicketEvent, TicketStatus
+from crm_store.causes import cause_label
+from crm_store.contacts import count_contacts
+from crm_store.models import Actor, Customer, TagSource, Ticket, TicketStatus
 from crm_store.tickets import Who
-from desk.complaints import ComplaintPolicy, cause_label, due_time, priority_for
+from desk.complaints import ComplaintPolicy, due_time, priority_for
 from desk.dates import local_time
 from desk.intents import Intent
 from desk.texts import say
@@ -125,7 +124,7 @@ def _writes(customer: Customer) -> str:
 
 def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
     """What staff see when they take a chat over: profile, tags, open tickets, the last contacts."""
-    contacts_total = session.scalar(select(func.count(Contact.id)).where(Contact.customer_id == customer.id))
+    contacts_total = count_contacts(session, customer.id)
     lines = [
         f"👤 {customer.display_name or '—'}" + (f" (@{customer.username})" if customer.username else ""),
         f"ID {customer.channel}:{customer.external_id} · 语言 {customer.language or '—'}{_writes(customer)}"
@@ -149,10 +148,7 @@ def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
     notes = _recent_notes(session, customer.id)
     lines.extend(f"📝 {note}" for note in notes)
     lines.append("— 最近记录 —")
-    recent = session.scalars(
-        select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.id.desc()).limit(CARD_CONTACTS)
-    ).all()
-    for contact in reversed(recent):
+    for contact in recent_contacts(session, customer.id, CARD_CONTACTS):
         who = contact.staff_name or contact.actor
         arrow = "←" if contact.direction == "in" else "→"
         text = contact.text if len(contact.text) <= 80 else contact.text[:79] + "…"
@@ -161,14 +157,10 @@ def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
 
 
 def _recent_notes(session: Session, customer_id: int, limit: int = 3) -> list[str]:
-    stmt = (
-        select(TicketEvent)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(Ticket.customer_id == customer_id, TicketEvent.action == "note")
-        .order_by(TicketEvent.id.desc())
-        .limit(limit)
-    )
-    return [f"{event.actor_name or event.actor}: {event.detail}" for event in session.scalars(stmt)]
+    return [
+        f"{event.actor_name or event.actor}: {event.detail}"
+        for event in tickets.recent_notes(session, customer_id, limit)
+    ]
 
 
 def record_rating(

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
+from crm_store import Session
 from crm_store import learning as store
 from crm_store.models import CandidateStatus, Customer
 from crm_store.tickets import Who
@@ -23,7 +22,7 @@ from reports.conversations import unanswered_questions
 from reports.periods import Period
 
 if TYPE_CHECKING:
-    from desk.conversation import DeskContext
+    from desk.context import DeskContext
 
 # A pick counts for the question asked just before it, not for one from last week.
 PICK_WINDOW = timedelta(hours=1)

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from crm_store import ContentKind
+from crm_store.models import Actor
+from crm_store.tickets import Who
 
-if TYPE_CHECKING:
-    from desk.outbox import Envelope
+__all__ = [
+    "Button",
+    "ContentKind",
+    "CustomerRef",
+    "Envelope",
+    "Escalation",
+    "Inbound",
+    "Outcome",
+    "Reply",
+    "Who",
+    "staff_member",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,26 @@ class Escalation:
     contact_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """One outbox row as the desk holds it: what to send, to whom, and on behalf of which contact."""
+
+    id: int
+    lane: str
+    kind: str
+    chat_id: int | None
+    customer_id: int | None
+    contact_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def reply(self) -> Reply:
+        """The reply a customer-lane `reply` envelope carries."""
+        buttons = tuple(tuple(Button(label, action) for label, action in row) for row in self.payload["buttons"])
+        return Reply(self.payload["text"], buttons, contact_id=self.contact_id)
+
+
 @dataclass
 class Outcome:
     replies: list[Reply] = field(default_factory=list)
@@ -81,3 +113,8 @@ class Outcome:
     spooled: bool = False
     # What was queued for sending in the decision's transaction (replies, staff posts).
     outbox: list[Envelope] = field(default_factory=list)
+
+
+def staff_member(user_id: int | None, name: str | None) -> Who:
+    """A person of the staff, as the audit trail names them."""
+    return Who(Actor.STAFF, user_id, name)

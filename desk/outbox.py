@@ -15,13 +15,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
-
-from crm_store import ContentKind, find_customer, outbox, relay
+from crm_store import ContentKind, Session, find_customer, outbox, relay
 from crm_store.models import Customer, Direction, OutboxMessage
 from desk import escalation
 from desk.delivery import set_blocked
-from desk.messages import Button, Inbound, Outcome, Reply
+from desk.messages import Envelope, Inbound, Outcome, Reply
 
 CUSTOMER = "customer"
 STAFF = "staff"
@@ -34,23 +32,6 @@ TOPIC, COPY, NOTICE = "topic", "copy", "notice"
 POST_CHARS = 3900
 CUSTOMER_SAYS = "👤 客户："
 TOPIC_NAME_CHARS = 120
-
-
-@dataclass(frozen=True)
-class Envelope:
-    id: int
-    lane: str
-    kind: str
-    chat_id: int | None
-    customer_id: int | None
-    contact_id: int | None
-    payload: dict[str, Any]
-    created_at: datetime
-
-    @property
-    def reply(self) -> Reply:
-        buttons = tuple(tuple(Button(label, action) for label, action in row) for row in self.payload["buttons"])
-        return Reply(self.payload["text"], buttons, contact_id=self.contact_id)
 
 
 def _envelope(row: OutboxMessage) -> Envelope:

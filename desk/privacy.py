@@ -15,8 +15,7 @@ from crm_store.models import Contact, Customer, CustomerTag, Erasure, Ticket, Ti
 from crm_store.outbox import drop_for_customer
 from crm_store.tickets import Who
 from desk import outbox
-from desk.messages import Reply
-from desk.outbox import Envelope
+from desk.messages import Envelope, Reply
 from desk.texts import say
 
 ERASED = "[已删除 erased]"

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from desk import outbox
 from desk.channel import Channel, DeliveryError, TopicGone, Unreachable
-from desk.outbox import COPY, CUSTOMER, RELAY, TOPIC, Envelope, Post
+from desk.messages import Envelope
+from desk.outbox import COPY, CUSTOMER, RELAY, TOPIC, Post
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -11,19 +11,15 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
-
-from crm_store import Store
+from crm_store import STORE_DOWN, Session, Store
 from crm_store.dead_letters import record_dead_letter
 from desk import deadlines, outbox
 from desk.channel import Channel, DeliveryError
-from desk.conversation import DeskContext, handle_inbound
+from desk.context import DeskContext
+from desk.conversation import handle_inbound
 from desk.flood import FloodGate, Flow
 from desk.language import reply_language
-from desk.messages import Inbound, Outcome, Reply
-from desk.outbox import Envelope
+from desk.messages import Envelope, Inbound, Outcome, Reply
 from desk.sender import Sender, SenderPolicy
 from desk.spool import Spool
 from desk.texts import say
@@ -31,8 +27,6 @@ from knowledge import KnowledgeBase
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-# The database is unreachable or locked: worth waiting for, unlike a bug (which must not be spooled forever).
-STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class Desk:

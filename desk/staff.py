@@ -10,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from crm_store import record_contact, relay, tickets
+from crm_store import Session, record_contact, relay, tickets
 from crm_store import tags as tag_store
+from crm_store.causes import CAUSE_LABELS, cause_label
+from crm_store.customers import customers_by_id
 from crm_store.models import (
     ACTIVE_STATUSES,
     Actor,
@@ -29,13 +28,12 @@ from crm_store.models import (
 from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
 from desk import actions, escalation, learning, outbox
-from desk.complaints import CAUSE_LABELS, PRIORITY_ORDER, cause_label, due_time
-from desk.conversation import DeskContext
+from desk.complaints import PRIORITY_ORDER, due_time
+from desk.context import DeskContext
 from desk.dates import local_time
 from desk.intents import Intent
 from desk.language import customer_language, reply_language
-from desk.messages import Button, Reply
-from desk.outbox import Envelope
+from desk.messages import Button, Envelope, Reply
 from desk.texts import say
 
 STAFF_HELP = (
@@ -263,9 +261,7 @@ def queue_text(session: Session, ctx: DeskContext) -> str:
     if not active:
         return "队列为空：没有待处理的工单。"
     priority_tags = set(ctx.complaints.priority_tags)
-    customers = {
-        c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_({t.customer_id for t in active})))
-    }
+    customers = customers_by_id(session, {t.customer_id for t in active})
 
     def key(ticket: Ticket) -> tuple[int, int, datetime]:
         vip = bool(tag_store.tag_names(session, ticket.customer_id) & priority_tags)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram.ext import ContextTypes
 
-from desk.config import Settings
 from desk.service import Desk
+
+if TYPE_CHECKING:
+    # The app hands its settings over in bot_data; the channel only reads them.
+    from app.config import Settings
 
 DESK_KEY = "desk"
 SETTINGS_KEY = "settings"

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from telegram import CallbackQuery, Message, Update, User
 
-from crm_store import ContentKind
-from desk.messages import CustomerRef, Inbound
+from desk.messages import ContentKind, CustomerRef, Inbound
 from desk.text_input import clean_text
 
 CHANNEL = "telegram"

@@ -8,9 +8,8 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from crm_store.models import Actor
-from crm_store.tickets import Who
 from desk import learning
+from desk.messages import staff_member
 from handlers.context import desk_of, settings_of
 from handlers.manager import manager_chat
 from handlers.render import send_html
@@ -60,7 +59,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, *, accept:
         return
     desk, settings = desk_of(context), settings_of(context)
     user = update.effective_user
-    who = Who(Actor.STAFF, user.id if user else None, user.full_name if user else None)
+    who = staff_member(user.id if user else None, user.full_name if user else None)
     try:
         text, changed = await desk.run(
             learning.decide, desk.context, settings.knowledge.paths, int(args[0].lstrip("#")), accept, who,

@@ -10,9 +10,8 @@ import logging
 from telegram import Message, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from crm_store.models import Actor
-from crm_store.tickets import Who
 from desk import privacy, staff
+from desk.messages import Who, staff_member
 from handlers.context import desk_of, settings_of
 from handlers.inbound import message_kind
 from handlers.render import send_html
@@ -33,7 +32,7 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
 def _who(update: Update) -> Who:
     user = update.effective_user
     assert user is not None
-    return Who(Actor.STAFF, user.id, user.full_name)
+    return staff_member(user.id, user.full_name)
 
 
 async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,7 +100,7 @@ async def _erase(
         await send_html(context.bot, message.chat_id, "用法：/erase 客户编号", thread_id=thread_id)
         return
     desk = desk_of(context)
-    who = Who(Actor.STAFF, user_id, message.from_user.full_name if message.from_user else None)
+    who = staff_member(user_id, message.from_user.full_name if message.from_user else None)
     result = await desk.run(privacy.erase_and_tell, int(argument), who, desk.context.clock())
     if result is None:
         await send_html(context.bot, message.chat_id, f"没有编号为 {argument} 的客户。", thread_id=thread_id)

@@ -18,7 +18,6 @@ from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import load_entries, load_with_origins
 from knowledge.model import KnowledgeError, Thresholds
-from knowledge.review import add_parser as add_review_parser
 from knowledge.text import base_segmenter
 
 DEFAULT_KB = Path("knowledge/kb")
@@ -157,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument("--kb", type=Path, default=DEFAULT_KB, help=f"file or directory (default {DEFAULT_KB})")
     export_parser.add_argument("--out", type=Path, required=True, help="FILE.jsonl or FILE.csv")
     export_parser.set_defaults(handler=export_file)
+
+    # Reviewing learned phrasings needs the store and the desk: that part lives in the application layer.
+    from app.review_cli import add_parser as add_review_parser
 
     add_review_parser(commands)
     return parser

@@ -10,8 +10,8 @@ from statistics import median, quantiles
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store.causes import CAUSE_LABELS
 from crm_store.models import ACTIVE_STATUSES, Customer, CustomerTag, Tag, Ticket
-from desk.complaints import CAUSE_LABELS
 from reports.periods import Period, within
 
 TOP = 10

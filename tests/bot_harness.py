@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from telegram import Update
 from telegram.ext import Application
 
+from app.config import Settings, load_settings
+from app.startup import build_desk
 from bot import build_application
-from desk.config import Settings, load_settings
 from desk.service import Desk
-from desk.startup import build_desk
 from handlers.polling import polling
 from tests.fake_bot_api import FakeBotApi
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from crm_store import Store
 from crm_store.types import utcnow
-from desk.conversation import DeskContext
+from desk.context import DeskContext
 from desk.service import Desk
 from knowledge import Entry, KnowledgeBase
 

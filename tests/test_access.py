@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from app.config import Settings
 from crm_store import Customer
 from crm_store.models import CustomerTag, Erasure, Export, Ticket, TicketEvent
-from desk.config import Settings
 from desk.staff import COMMANDS
 from tests.bot_harness import RunningBot, running_bot
 

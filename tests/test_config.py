@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from desk.config import ConfigError, load_settings
+from app.config import ConfigError, load_settings
 from knowledge.__main__ import main as knowledge_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from desk.config import Settings
+from app.config import Settings
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent

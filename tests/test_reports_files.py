@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from app.store_cli import main as cli_main
 from crm_store import Store
-from crm_store.__main__ import main as cli_main
 from crm_store.models import Export
 from reports import Requester, export_logs, fit_for_upload, make_report, parse_log_args, parse_period
 from reports.charts import cjk_font

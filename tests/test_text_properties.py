@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from app.config import load_settings
 from crm_store import ContentKind
 from desk import actions
-from desk.config import load_settings
 from desk.intents import Intent
 from desk.routing import decide_message
 from desk.text_input import clean_text

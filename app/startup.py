@@ -6,11 +6,11 @@ import gc
 import logging
 from datetime import timedelta
 
+from app.config import Settings
 from crm_store import Store
 from crm_store.types import utcnow
 from desk.complaints import ComplaintPolicy, DeadlineRules
-from desk.config import Settings
-from desk.conversation import DeskContext
+from desk.context import DeskContext
 from desk.flood import FloodGate
 from desk.service import Desk
 from desk.spool import Spool

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import getpass
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
-from crm_store import ContentKind
-from crm_store.types import utcnow
 from desk.flood import FloodGate
-from desk.messages import Button, CustomerRef, Inbound, Reply
+from desk.messages import Button, ContentKind, CustomerRef, Inbound, Reply
 from desk.service import Desk
 
 CHANNEL = "console"
@@ -89,6 +88,6 @@ def _inbound(customer: CustomerRef, line: str, buttons: list[Button]) -> Inbound
     choice = line.strip()
     if choice.isdigit() and 1 <= int(choice) <= len(buttons):
         button = buttons[int(choice) - 1]
-        return Inbound(customer, ContentKind.BUTTON, "", utcnow(), action=button.action)
+        return Inbound(customer, ContentKind.BUTTON, "", datetime.now(UTC), action=button.action)
     kind = ContentKind.COMMAND if choice.startswith("/") else ContentKind.TEXT
-    return Inbound(customer, kind, line, utcnow())
+    return Inbound(customer, kind, line, datetime.now(UTC))

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 def run_review(args: argparse.Namespace) -> int:
     # Imported here: checking or evaluating knowledge files needs no database.
+    from app.config import ConfigError, load_settings
+    from app.startup import build_context
     from crm_store import Store
     from crm_store.models import Actor
     from crm_store.tickets import Who
     from desk import learning
-    from desk.config import ConfigError, load_settings
-    from desk.startup import build_context
     from reports.periods import parse_period
 
     try:
