@@ -6,25 +6,23 @@ and promised a deadline — 12 hours in the home region, 24 hours elsewhere, sho
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from crm_store.causes import CAUSE_LABELS, OTHER_CAUSE
 from crm_store.models import Priority
-
-_SPACES = re.compile(r"\s+")
-
-
-def normalise(text: str) -> str:
-    return _SPACES.sub(" ", text.casefold()).strip()
+from knowledge.text import normalise
 
 
-def is_complaint(text: str, lexicon: Iterable[str]) -> bool:
-    """True when the message contains a complaint word (the customer says it is one)."""
-    folded = normalise(text)
-    return any(normalise(word) in folded for word in lexicon)
+def is_complaint(folded: str, lexicon: Iterable[str]) -> bool:
+    """True when the message contains a complaint word (the customer says it is one).
+
+    `folded` is the message through `knowledge.text.normalise`, the one normaliser: width, case and
+    Traditional characters folded, so 我要投訴 and ＣＯＭＰＬＡＩＮＴ count as much as 我要投诉.
+    """
+    return any(word in folded for word in _folded(tuple(lexicon)))
 
 
 def classify_cause(text: str, causes: Mapping[str, Sequence[str]]) -> str:
@@ -32,10 +30,16 @@ def classify_cause(text: str, causes: Mapping[str, Sequence[str]]) -> str:
     folded = normalise(text)
     best, best_hits = OTHER_CAUSE, 0
     for cause, words in causes.items():
-        hits = sum(1 for word in words if normalise(word) in folded)
+        hits = sum(1 for word in _folded(tuple(words)) if word in folded)
         if hits > best_hits:
             best, best_hits = cause, hits
     return best
+
+
+@cache
+def _folded(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Configured words, folded like messages (once: the lexicon is the same for every message)."""
+    return tuple(folded for folded in (normalise(word) for word in words) if folded)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from desk.messages import Escalation, Inbound, Outcome, Reply
 from desk.routing import Decision, decide_action, decide_message
 from desk.text_input import clean_text
 from desk.texts import say
+from knowledge.text import normalise
 
 
 def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: Flow = Flow.OK) -> Outcome:
@@ -36,6 +37,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     now = ctx.clock()
     customer = _customer_for(session, inbound, now)
     text = clean_text(inbound.text, ctx.max_text_chars)
+    # The one normalisation of the message, shared by routing and complaint detection.
+    folded = normalise(text)
     if inbound.kind == ContentKind.TEXT:
         _remember_language(customer, text)
     # Without a staff side (console, no staff group configured) nobody could answer a held chat:
@@ -43,9 +46,9 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     held = tickets.active_ticket(session, customer.id) if ctx.staff_available else None
     # Decide first (pure), so each contact is written once, complete.
     decision = (
-        _decide(ctx, inbound, customer, text)
+        _decide(ctx, inbound, customer, text, folded)
         if flow == Flow.OK
-        else _decide_flooding(ctx, inbound, customer, text, flow)
+        else _decide_flooding(ctx, inbound, customer, text, folded, flow)
     )
     rated = _rated_ticket(session, customer, inbound) if decision.intent == Intent.RATED else None
     if decision.intent == Intent.RATED and rated is None:
@@ -180,21 +183,29 @@ def _remember_language(customer: Customer, text: str) -> None:
         customer.written_language = settled
 
 
-def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> Decision:
+def _decide(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str, folded: str) -> Decision:
     # A command's Latin name says nothing about the customer's language.
     spoken = "" if inbound.kind == ContentKind.COMMAND else text
     language = reply_language(spoken, customer_language(customer), ctx.default_language)
     if inbound.kind == ContentKind.BUTTON:
         return decide_action(ctx.kb, inbound.action, language)
     return decide_message(
-        ctx.kb, inbound.kind, text, language, business=ctx.business_name, complaint_words=ctx.complaints.lexicon
+        ctx.kb,
+        inbound.kind,
+        text,
+        language,
+        business=ctx.business_name,
+        complaint_words=ctx.complaints.lexicon,
+        folded=folded,
     )
 
 
-def _decide_flooding(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str, flow: Flow) -> Decision:
+def _decide_flooding(
+    ctx: DeskContext, inbound: Inbound, customer: Customer, text: str, folded: str, flow: Flow
+) -> Decision:
     """Too many messages too fast: complaints still escalate; everything else gets one polite note."""
-    if inbound.kind == ContentKind.TEXT and is_complaint(text, ctx.complaints.lexicon):
-        return _decide(ctx, inbound, customer, text)
+    if inbound.kind == ContentKind.TEXT and is_complaint(folded, ctx.complaints.lexicon):
+        return _decide(ctx, inbound, customer, text, folded)
     if flow == Flow.QUIET:
         return Decision(Intent.FLOODED, ())
     language = _language(ctx, inbound, customer, text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from desk.language import written_in
 from desk.messages import Button, Reply
 from desk.texts import say
 from knowledge import Entry, KnowledgeBase, Match, Tier
+from knowledge.text import normalise
 
 # Whole-message phrases; matched after dropping punctuation and case.
 HANDOFF_PHRASES = {
@@ -42,7 +42,6 @@ HANDOFF_PHRASES = {
 HANDOFF_INFIXES = ("转人工", "人工客服", "找人工", "真人客服", "talk to a person", "talk to a human")
 GREETINGS = {"你好", "您好", "在吗", "在不在", "hi", "hello", "hey", "哈喽", "嗨", "早上好", "晚上好", "下午好"}
 THANKS = {"谢谢", "谢啦", "多谢", "感谢", "好的谢谢", "thanks", "thank you", "thx", "ok thanks"}
-_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 LABEL_CHARS = 40
 
 
@@ -63,16 +62,18 @@ def decide_message(
     *,
     business: str = "",
     complaint_words: Iterable[str] = (),
+    folded: str | None = None,
 ) -> Decision:
-    """What to answer to a customer's text, command or media."""
+    """What to answer to a customer's text, command or media (`folded`: the text normalised, if at hand)."""
     if kind == ContentKind.COMMAND:
         return _decide_command(text, language, business)
     if not text:
         if kind in (ContentKind.TEXT, ContentKind.EDITED):
             return _plain(Intent.EMPTY, "empty", language)
         return _plain(Intent.MEDIA, "media", language)
-    squeezed = _NOISE.sub(" ", text.casefold()).strip()
-    if is_complaint(text, complaint_words):
+    # Folded once (width, case, Traditional, punctuation), for every rule below and the complaint words.
+    squeezed = folded if folded is not None else normalise(text)
+    if is_complaint(squeezed, complaint_words):
         # The reply (ticket number, deadline) is written when the ticket exists.
         return Decision(Intent.COMPLAINT, ())
     if squeezed in HANDOFF_PHRASES or any(infix in squeezed for infix in HANDOFF_INFIXES):

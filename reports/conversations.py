@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Contact
+from knowledge.text import normalise
 from reports.periods import Period, within
 
 TOP = 10
@@ -26,10 +26,8 @@ OUTCOME_OF_INTENT = {
     "complaint": "staff",
 }
 OUTCOMES = ("bot", "suggested", "no_answer", "staff")
-_SPACES = re.compile(r"\s+")
 # Chinese is written without spaces; a stray one ("能寄到 火星吗") must not make a new question.
 _CJK_SPACES = re.compile(r"(?<=[\u3000-\u9fff])\s+|\s+(?=[\u3000-\u9fff])")
-_EDGE_PUNCTUATION = "?？!！。.,，~～、…;；:：\"'“”‘’()（）[]【】"
 
 
 @dataclass(frozen=True)
@@ -102,6 +100,6 @@ def unanswered_questions(session: Session, period: Period, limit: int = TOP) -> 
 
 
 def normalise_question(text: str | None) -> str:
-    """Fold the ways people type one question into one key: width, case, spaces, edge punctuation."""
-    folded = unicodedata.normalize("NFKC", text or "").lower()
-    return _CJK_SPACES.sub("", _SPACES.sub(" ", folded)).strip().strip(_EDGE_PUNCTUATION).strip()
+    """Fold the ways people type one question into one key: the message normaliser (width, case,
+    Traditional, punctuation), then no spaces between Chinese characters."""
+    return _CJK_SPACES.sub("", normalise(text or ""))

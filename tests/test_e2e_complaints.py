@@ -176,3 +176,14 @@ async def test_open_tickets_and_deadlines_survive_a_restart(tmp_path) -> None:
 
 async def _a_few_sweeps() -> None:
     await asyncio.sleep(0.4)
+
+
+async def test_a_complaint_in_traditional_or_full_width_characters_opens_a_ticket(database_url: str) -> None:
+    """The one message normaliser folds Traditional and full-width for complaint words and causes too."""
+    async with running_bot(database_url, **SECTIONS) as bot:
+        bot.fake.push_text(CUSTOMER, "我要投訴，快遞一個星期還沒到")
+        bot.fake.push_text(CUSTOMER + 1, "ＣＯＭＰＬＡＩＮＴ： nobody answers")
+        [first, second] = await eventually(lambda: len(_rows(bot, Ticket)) == 2 and _rows(bot, Ticket))
+        assert first.cause == "late_delivery"
+        assert second.customer_id != first.customer_id
+        assert any("T000001" in text for text in _texts(bot, CUSTOMER))

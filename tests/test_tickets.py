@@ -12,6 +12,7 @@ from crm_store import tags as tag_store
 from crm_store.models import Actor, Priority, TagSource, Ticket
 from crm_store.tickets import TicketError, Who
 from desk.complaints import DeadlineRules, classify_cause, due_time, is_complaint, priority_for, promised_hours
+from knowledge.text import normalise
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CAUSES = {
@@ -21,12 +22,19 @@ CAUSES = {
 RULES = DeadlineRules(home_regions=("杭州",), home_hours=12, other_hours=24, tag_hours={"VIP": 4})
 
 
-def test_complaints_are_recognised_by_configured_words_in_any_case() -> None:
+def test_complaints_are_recognised_by_configured_words_in_any_case_width_and_script() -> None:
     lexicon = ["投诉", "差评", "Complaint"]
-    assert is_complaint("我要投诉你们", lexicon)
-    assert is_complaint("I want to file a COMPLAINT", lexicon)
-    assert not is_complaint("怎么退货", lexicon)
-    assert not is_complaint("", lexicon)
+
+    def complaint(text: str) -> bool:
+        return is_complaint(normalise(text), lexicon)  # the message's one normalisation, as the desk does
+
+    assert complaint("我要投诉你们")
+    assert complaint("I want to file a COMPLAINT")
+    assert complaint("我要投訴")  # Traditional
+    assert complaint("ｃｏｍｐｌａｉｎｔ！")  # full-width
+    assert complaint("給個差評")
+    assert not complaint("怎么退货")
+    assert not complaint("")
 
 
 def test_cause_is_the_category_with_most_keyword_hits_else_other() -> None:
