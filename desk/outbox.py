@@ -271,15 +271,23 @@ def record_refused(
     return []
 
 
-def topic_thread(session: Session, customer_id: int) -> int | None:
+def topic_or_opening(
+    session: Session, customer_id: int, zone: ZoneInfo, *, open_one: bool
+) -> tuple[int | None, tuple[str, str] | None]:
+    """The customer's topic; else, when one must be opened, its name and the card posted first in it."""
     topic = relay.topic_of(session, customer_id)
-    return topic.thread_id if topic else None
-
-
-def topic_opening(session: Session, customer_id: int, zone: ZoneInfo) -> tuple[str, str]:
-    """The new topic's name and the customer card posted first in it."""
+    if topic is not None or not open_one:
+        return (topic.thread_id if topic else None), None
     customer = session.get_one(Customer, customer_id)
-    return topic_name(customer), escalation.customer_card(session, zone, customer)
+    return None, (topic_name(customer), escalation.customer_card(session, zone, customer))
+
+
+def record_posted(
+    session: Session, envelopes: Sequence[Envelope], message_id: int, attempts: int, now: datetime, staff_chat_id: int
+) -> None:
+    """One post into the staff group carried these envelopes: all of them are sent, in one transaction."""
+    for envelope in envelopes:
+        record_sent(session, envelope, message_id, attempts, now, staff_chat_id)
 
 
 def link_topic(session: Session, customer_id: int, chat_id: int, thread_id: int, now: datetime) -> int:

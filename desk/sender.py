@@ -254,10 +254,11 @@ class Sender:
         """The customer's topic (opened, with their card, when a ticket needs one); None: the general topic."""
         if customer_id is None:
             return None, None
-        thread_id = await self._run(outbox.topic_thread, customer_id)
-        if thread_id is not None or not any(envelope.kind in (TOPIC, COPY) for envelope in batch):
+        needs_topic = any(envelope.kind in (TOPIC, COPY) for envelope in batch)
+        thread_id, opening = await self._run(outbox.topic_or_opening, customer_id, self._zone, open_one=needs_topic)
+        if opening is None:
             return thread_id, None
-        name, card = await self._run(outbox.topic_opening, customer_id, self._zone)
+        name, card = opening
         try:
             opened, _ = await self._keep_trying(lambda: self.channel.open_topic(name))
         except TopicGone:
@@ -287,9 +288,10 @@ class Sender:
                 )
             return
         self.staff_posts += 1
-        now = self._clock()
-        for envelope in post.envelopes:
-            await self._run(outbox.record_sent, envelope, message_id, attempts, now, self._staff_chat())
+        if post.envelopes:
+            await self._run(
+                outbox.record_posted, post.envelopes, message_id, attempts, self._clock(), self._staff_chat()
+            )
 
     async def _keep_trying(self, send: Callable[[], Awaitable[T]]) -> tuple[T, int]:
         """Staff must see every ticket: transient failures are retried until they pass (or we stop)."""
