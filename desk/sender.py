@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ T = TypeVar("T")
 Run = Callable[..., Awaitable[Any]]
 # Staff posts that waited longer than this are behind: what waits for one customer is joined up.
 BEHIND_SECONDS = 5.0
+WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,36 @@ class SenderPolicy:
     max_backoff: float = 60.0
     # What the store still owes but this process does not hold (e.g. a failed write) is looked for this often.
     sweep_seconds: float = 30.0
+    # Calls into the staff group per minute (Telegram allows about 20); 0: not paced here.
+    staff_per_minute: float = 0.0
+
+
+class Pacer:
+    """At most `per_minute` calls in any 60 s window: a burst never meets Telegram's flood control.
+
+    A sliding window, not a token bucket: a bucket lets its whole capacity out at once, which a group's
+    limit counted over the last minute refuses.
+    """
+
+    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._calls: deque[float] = deque()
+
+    def wait_needed(self) -> float:
+        """Seconds until the next call may go (0: now)."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = self._clock()
+        while self._calls and now - self._calls[0] >= WINDOW:
+            self._calls.popleft()
+        if len(self._calls) < self.per_minute:
+            return 0.0
+        return WINDOW - (now - self._calls[0])
+
+    def record(self) -> None:
+        if self.per_minute > 0:
+            self._calls.append(self._clock())
 
 
 class Sender:
@@ -62,6 +94,7 @@ class Sender:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._stop_event = asyncio.Event()
+        self._pacer = Pacer(self.policy.staff_per_minute)
         self.staff_posts = 0
 
     # -- taking work -------------------------------------------------------------------------------
@@ -237,7 +270,11 @@ class Sender:
             now = self._clock()
             # Other customers waiting, or this waited already: the group is behind its limit, so post less.
             waited = (now - remaining[0].created_at).total_seconds()
-            behind = waited > BEHIND_SECONDS or any(e.customer_id != customer_id for e in self._staff)
+            behind = (
+                waited > BEHIND_SECONDS
+                or self._pacer.wait_needed() > 0
+                or any(e.customer_id != customer_id for e in self._staff)
+            )
             thread_id, card = await self._topic(customer_id, remaining)
             late = outbox.late_note(remaining[0].created_at, now)
             posts = outbox.plan_posts(card, remaining, late, coalesce=behind)
@@ -298,6 +335,9 @@ class Sender:
         attempt = 0
         while True:
             attempt += 1
+            while wait := self._pacer.wait_needed():
+                await self._pause(wait)
+            self._pacer.record()
             try:
                 return await send(), attempt
             except DeliveryError as exc:

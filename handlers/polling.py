@@ -192,7 +192,10 @@ async def polling(
     desk = application.bot_data[DESK_KEY]
     # The outbox starts before updates are taken: what an earlier run left pending goes out first.
     settings = application.bot_data[SETTINGS_KEY]
-    policy = SenderPolicy(customer_attempts=settings.telegram.send_attempts)
+    tg = settings.telegram
+    # overall_max_rate = 0 turns every limiter off, the staff group's pacing included.
+    paced = tg.group_max_rate if tg.overall_max_rate > 0 else 0
+    policy = SenderPolicy(customer_attempts=tg.send_attempts, staff_per_minute=paced)
     await desk.attach(TelegramChannel(application.bot, settings.staff_group.chat_id), policy)
     poller = ConfirmingPoller(application, timeout=timeout, allowed_updates=allowed_updates)
     await poller.start()
