@@ -35,6 +35,7 @@ _PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
 _CHUNK = 20_000
 _WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
 _GROUP_SHIFT = 43
+_SETTLE = 4  # chunks between two choices of each term's strongest rows so far
 
 
 @dataclass(frozen=True)
@@ -187,19 +188,16 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         kept.add(pair_terms, pair_entries, frequency, order[rank < cap])
         rest.add(pair_terms, pair_entries, frequency, order[rank >= cap])
         del order, rank
+        if len(rows) % _SETTLE == 0:
+            kept.settle(cap, rest)
         features = group_slot_np[groups] >= 0
         entry_terms.append(terms[features])
         entry_slots.append(group_slot_np[groups[features]])
         entry_counts += np.bincount(group_entry_np[groups[features]], minlength=count)
     vocabulary.freeze(document_frequency, count)
     idf, kinds = vocabulary.idf, vocabulary.kinds
-    pair_terms, pair_entries, frequency = kept.join()
-    order, rank = ranked_within_term(pair_terms, frequency)
-    rest.add(pair_terms, pair_entries, frequency, order[rank >= cap])
-    best = order[rank < cap]
-    del order, rank
-    postings = _postings(pair_terms[best], pair_entries[best], frequency[best], idf, w)
-    del pair_entries, pair_terms, frequency, best
+    kept.settle(cap, rest)
+    postings = _postings(*kept.join(), idf, w)
     tails = _postings(*rest.join(), idf, w)
     entry_term_array = np.concatenate(entry_terms, dtype=np.int32)
     entry_terms.clear()
@@ -276,6 +274,14 @@ class _Rows:
         self._columns[0].append(terms[chosen])
         self._columns[1].append(entries[chosen])
         self._columns[2].append(frequency[chosen].astype(self._frequency_type))
+
+    def settle(self, cap: int, rest: _Rows) -> None:
+        """Keeps each term's `cap` strongest rows and moves the others to `rest`: done every few chunks, so the
+        rows kept never outgrow a few chunks' worth plus the strongest (the sort over them sets the peak)."""
+        terms, entries, frequency = self.join()
+        order, rank = ranked_within_term(terms, frequency)
+        rest.add(terms, entries, frequency, order[rank >= cap])
+        self.add(terms, entries, frequency, order[rank < cap])
 
     def join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         joined = []
