@@ -71,7 +71,9 @@ def make_entries(rng: random.Random, vocabulary: list[str], count: int) -> list[
 def make_queries(rng: random.Random, entries: list[Entry], vocabulary: list[str]) -> list[tuple[str, str]]:
     """(query, id of the entry it paraphrases). Half name the entry's two keywords; half name one keyword and
     the entry's third topic word, which only its alternates and answer use (an answer's words are weak
-    postings, the first a posting cap leaves out). Either way with up to two unrelated words."""
+    postings, the first a posting cap leaves out). Either way with up to two other words of `vocabulary`, which
+    is the knowledge base's own (`random` seeds by absolute value): often another entry's keyword, so a query
+    may name a second entry too."""
     queries = []
     for number in range(QUERIES):
         entry = rng.choice(entries)
