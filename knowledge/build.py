@@ -173,7 +173,8 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     boosts = np.array((w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost))
     document_frequency = np.zeros(term_count, dtype=np.int64)
     # Rows that may still be among their term's strongest, and the rest (which never will: a row outside the
-    # strongest of its own chunk is outside them overall), kept apart so the final sort is over few rows.
+    # strongest of its own chunk is outside them overall), kept apart and narrowed every few chunks so that
+    # no sort is over all rows.
     # The rest keep float32 frequencies: they are most rows, and their impacts are stored as float32 anyway.
     kept, rest = _Rows(np.float64), _Rows(np.float32)
     entry_terms, entry_slots = [], []
@@ -188,7 +189,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         kept.add(pair_terms, pair_entries, frequency, order[rank < cap])
         rest.add(pair_terms, pair_entries, frequency, order[rank >= cap])
         del order, rank
-        if len(rows) % _SETTLE == 0:
+        if rows and len(rows) % _SETTLE == 0:  # the last chunk is settled below
             kept.settle(cap, rest)
         features = group_slot_np[groups] >= 0
         entry_terms.append(terms[features])
