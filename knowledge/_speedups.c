@@ -3,6 +3,7 @@
  *   fold, separate       normalise's first and last steps                     (text.py)
  *   analyse              jieba's dynamic programme, stop words, CJK runs        (text.py: Segmenter)
  *   retrieve             postings summed per entry, the best few kept           (matcher.py)
+ *   complete             the rest of common terms' postings added to those few  (matcher.py)
  *   cover                coverage features and each candidate's best phrasing  (matcher.py)
  *   character_shares     keywords and category written partly                   (matcher.py)
  *   group_keys           an index build chunk's (text, term) rows counted       (build.py)
@@ -814,6 +815,75 @@ done:
     return result;
 }
 
+/* complete(offsets, entries, impacts, terms, found, totals) -> None
+ *
+ * For each query term (offsets int64, entries int32 in entry order per term, impacts float32, terms int64 in
+ * the query's order), adds its impact for each entry of `found` (int32) that its list holds to that entry's
+ * total (float64, written in place), as Matcher._complete's numpy loop does: per entry, in term order. */
+static PyObject *
+complete(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "complete(offsets, entries, impacts, terms, found, totals)");
+        return NULL;
+    }
+    enum { OFFSETS, ENTRIES, IMPACTS, TERMS, FOUND, BUFFERS };
+    static const Py_ssize_t itemsizes[BUFFERS] = {8, 4, 4, 8, 4};
+    Py_buffer views[BUFFERS], totals_view;
+    if (read_buffers(args, views, itemsizes, BUFFERS, "complete(offsets, entries, impacts, terms, found)") < 0) {
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[5], &totals_view, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+        release_buffers(views, BUFFERS);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const int64_t *offsets = views[OFFSETS].buf, *terms = views[TERMS].buf;
+    const int32_t *entries = views[ENTRIES].buf, *found = views[FOUND].buf;
+    const float *impacts = views[IMPACTS].buf;
+    double *totals = totals_view.buf;
+    Py_ssize_t term_count = views[OFFSETS].len / 8 - 1, query_terms = views[TERMS].len / 8;
+    Py_ssize_t posting_count = views[ENTRIES].len / 4, found_count = views[FOUND].len / 4;
+    if (totals_view.itemsize != 8 || totals_view.len != found_count * 8 || views[IMPACTS].len / 4 != posting_count) {
+        PyErr_SetString(PyExc_TypeError, "complete: totals must be float64, one per found entry");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < query_terms; t++) {
+        int64_t term = terms[t];
+        if (term < 0 || term >= term_count || offsets[term] < 0 || offsets[term + 1] > posting_count ||
+            offsets[term + 1] < offsets[term]) {
+            PyErr_SetString(PyExc_IndexError, "term or offsets outside the postings");
+            goto done;
+        }
+    }
+    for (Py_ssize_t t = 0; t < query_terms; t++) {
+        int64_t start = offsets[terms[t]], stop = offsets[terms[t] + 1];
+        if (start == stop) {
+            continue;
+        }
+        for (Py_ssize_t i = 0; i < found_count; i++) {
+            /* The first position whose entry is not below the one sought (np.searchsorted's left side). */
+            int64_t low = start, high = stop;
+            while (low < high) {
+                int64_t middle = low + (high - low) / 2;
+                if (entries[middle] < found[i]) {
+                    low = middle + 1;
+                } else {
+                    high = middle;
+                }
+            }
+            if (low < stop && entries[low] == found[i]) {
+                totals[i] += (double)impacts[low];
+            }
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&totals_view);
+    release_buffers(views, BUFFERS);
+    return result;
+}
+
 /* The buffers `cover` reads, by argument position, with their item sizes. */
 enum {
     COVER_SORTED_TERMS = 6, COVER_SORTED_WEIGHTS, COVER_SORTED_KINDS, COVER_ENTRY_TERMS, COVER_ENTRY_SLOTS,
@@ -1206,6 +1276,8 @@ static PyMethodDef methods[] = {
     {"separate", separate, METH_O, "Runs of characters normalise does not keep as one space, stripped."},
     {"retrieve", (PyCFunction)(void (*)(void))retrieve, METH_FASTCALL,
      "Matcher's retrieval: the best entries for the query's terms, with their scores."},
+    {"complete", (PyCFunction)(void (*)(void))complete, METH_FASTCALL,
+     "Matcher's retrieval: the rest of the query terms' postings added to the candidates' scores, in place."},
     {"cover", (PyCFunction)(void (*)(void))cover, METH_FASTCALL,
      "Matcher's coverage features (columns 0-7) and each candidate's best phrasing."},
     {"character_shares", (PyCFunction)(void (*)(void))character_shares, METH_FASTCALL,

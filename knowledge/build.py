@@ -1,8 +1,9 @@
 """Builds the matcher's index: every enabled entry turned into flat arrays, in two passes over chunks.
 
 Pass 1 segments each text in Python and, per chunk of entries, turns the chunk's CJK runs into n-gram keys
-and counts (text, term) rows with numpy. Pass 2 computes BM25F pseudo-frequencies per entry, keeps each
-term's strongest postings and the per-entry term arrays the re-ranker reads. Nothing per entry or per
+and counts (text, term) rows with numpy. Pass 2 computes BM25F pseudo-frequencies per entry, splits each
+term's postings into its strongest (where retrieval finds candidates) and the rest (which complete the
+candidates' scores), and the per-entry term arrays the re-ranker reads. Nothing per entry or per
 phrasing is kept as a Python object, so 100k entries fit in a few hundred megabytes.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from knowledge.allocator import map_large_buffers
 from knowledge.compiled import speedups as _speedups
-from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest
+from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, ranked_within_term
 from knowledge.model import Entry
 from knowledge.question_types import offered, topics
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
@@ -34,6 +35,7 @@ _PHRASINGS, _KEYWORDS, _CATEGORY, _ANSWER = 0, 1, 2, 3
 _CHUNK = 20_000
 _WORD_KEY = 1 << 42  # n-gram keys are below: two 21-bit code points
 _GROUP_SHIFT = 43
+_SETTLE = 4  # chunks between two choices of each term's strongest rows so far
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class Index:
     reads one number at a time are Python arrays, where numpy scalars would be slow."""
 
     vocabulary: Vocabulary
-    postings: Postings
+    postings: Postings  # each term's strongest entries, at most `postings_per_term`: candidates come from these
+    tails: Postings  # the rest of a common term's entries: they complete the scores of the candidates found
     entry_terms: np.ndarray  # per entry, the terms of its answer and phrasings,
     entry_slots: np.ndarray  # and the text each comes from: 0 the answer, 1, 2 … its phrasings
     term_offsets: array  # where each entry's terms start in those two
@@ -155,8 +158,8 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     count, term_count = len(entries), len(vocabulary)
     group_entry_np, group_field_np = _np(group_entry, np.int32), _np(group_field, np.int8)
     group_slot_np = _np(group_slot, np.int16)
-    # Pass 2: field lengths and their averages, then per chunk BM25F pseudo-frequencies, document
-    # frequencies, and only the rows that can still make a term's capped posting list.
+    # Pass 2: field lengths and their averages, then per chunk BM25F pseudo-frequencies and document
+    # frequencies.
     group_length = np.zeros(len(group_entry_np))
     for groups, _, counts in rows:
         group_length += np.bincount(groups, weights=counts, minlength=len(group_length))
@@ -169,7 +172,11 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     norms = 1.0 - w.b + w.b * lengths / averages
     boosts = np.array((w.question_boost, w.keyword_boost, w.category_boost, w.answer_boost))
     document_frequency = np.zeros(term_count, dtype=np.int64)
-    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    # Rows that may still be among their term's strongest, and the rest (which never will: a row outside the
+    # strongest of its own chunk is outside them overall), kept apart and narrowed every few chunks so that
+    # no sort is over all rows.
+    # The rest keep float32 frequencies: they are most rows, and their impacts are stored as float32 anyway.
+    kept, rest = _Rows(np.float64), _Rows(np.float32)
     entry_terms, entry_slots = [], []
     entry_counts = np.zeros(count, dtype=np.int64)
     while rows:
@@ -178,21 +185,21 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
             group_entry_np[groups], group_field_np[groups], terms, counts, boosts, norms, term_count
         )
         document_frequency += np.bincount(pair_terms, minlength=term_count)
-        best = strongest(pair_terms, frequency, cap)
-        kept.append((pair_terms[best], pair_entries[best], frequency[best]))
+        order, rank = ranked_within_term(pair_terms, frequency)
+        kept.add(pair_terms, pair_entries, frequency, order[rank < cap])
+        rest.add(pair_terms, pair_entries, frequency, order[rank >= cap])
+        del order, rank
+        if rows and len(rows) % _SETTLE == 0:  # the last chunk is settled below
+            kept.settle(cap, rest)
         features = group_slot_np[groups] >= 0
         entry_terms.append(terms[features])
         entry_slots.append(group_slot_np[groups[features]])
         entry_counts += np.bincount(group_entry_np[groups[features]], minlength=count)
-    pair_terms, pair_entries, frequency = (np.concatenate(column) for column in zip(*kept, strict=True))
-    kept.clear()
-    best = strongest(pair_terms, frequency, cap)
-    pair_terms, pair_entries, frequency = pair_terms[best], pair_entries[best], frequency[best]
     vocabulary.freeze(document_frequency, count)
     idf, kinds = vocabulary.idf, vocabulary.kinds
-    impacts = idf[pair_terms] * frequency * (w.k1 + 1.0) / (frequency + w.k1)
-    postings = Postings(term_count, pair_terms, pair_entries, impacts)
-    del pair_entries, pair_terms, frequency, impacts
+    kept.settle(cap, rest)
+    postings = _postings(*kept.join(), idf, w)
+    tails = _postings(*rest.join(), idf, w)
     entry_term_array = np.concatenate(entry_terms, dtype=np.int32)
     entry_terms.clear()
     entry_slot_array = np.concatenate(entry_slots, dtype=np.int16)
@@ -224,6 +231,7 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     return Index(
         vocabulary=vocabulary,
         postings=postings,
+        tails=tails,
         entry_terms=entry_term_array,
         entry_slots=entry_slot_array,
         term_offsets=array("q", entry_offsets.tobytes()),
@@ -242,6 +250,46 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
         idf=array("d", idf.tobytes()),
         kinds=array("b", kinds.tobytes()),
     )
+
+
+def _postings(
+    terms: np.ndarray, entries: np.ndarray, frequency: np.ndarray, idf: np.ndarray, w: ScoringWeights
+) -> Postings:
+    """(term, entry) rows with their pseudo-frequency as postings of BM25 impacts, computed in the frequencies'
+    precision (float32 for the many rows of the tails: that is what every impact is stored in)."""
+    impacts = idf.astype(frequency.dtype, copy=False)[terms]
+    impacts *= frequency
+    impacts *= w.k1 + 1.0
+    impacts /= frequency + w.k1
+    return Postings(len(idf), terms, entries, impacts)
+
+
+class _Rows:
+    """(term, entry, pseudo-frequency) rows gathered chunk by chunk, joined once; chunks freed as they are."""
+
+    def __init__(self, frequency_type: type) -> None:
+        self._columns: tuple[list[np.ndarray], ...] = ([], [], [])
+        self._frequency_type = frequency_type
+
+    def add(self, terms: np.ndarray, entries: np.ndarray, frequency: np.ndarray, chosen: np.ndarray) -> None:
+        self._columns[0].append(terms[chosen])
+        self._columns[1].append(entries[chosen])
+        self._columns[2].append(frequency[chosen].astype(self._frequency_type))
+
+    def settle(self, cap: int, rest: _Rows) -> None:
+        """Keeps each term's `cap` strongest rows and moves the others to `rest`: done every few chunks, so the
+        rows kept never outgrow a few chunks' worth plus the strongest (the sort over them sets the peak)."""
+        terms, entries, frequency = self.join()
+        order, rank = ranked_within_term(terms, frequency)
+        rest.add(terms, entries, frequency, order[rank >= cap])
+        self.add(terms, entries, frequency, order[rank < cap])
+
+    def join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        joined = []
+        for column in self._columns:
+            joined.append(np.concatenate(column) if column else np.zeros(0))
+            column.clear()
+        return joined[0].astype(np.int32, copy=False), joined[1].astype(np.int32, copy=False), joined[2]
 
 
 def _group_keys_numpy(

@@ -1,7 +1,8 @@
 """Scores a customer's message against every enabled entry and decides how sure we are.
 
-Two stages. Retrieval sums capped postings of BM25F over each entry as a whole (question and
-alternates, keywords, category and answer, boosted in that order, each normalised by its own length).
+Two stages. Retrieval sums postings of BM25F over each entry as a whole (question and alternates, keywords,
+category and answer, boosted in that order, each normalised by its own length): candidates come from each
+query term's strongest postings, and the best of them are then scored on every posting of every term.
 Re-ranking describes each of the best few candidates by a dozen features (how much of the query its best
 phrasing explains and how much of that phrasing the query explains, per term kind; how much the answer
 explains; string similarity; keywords written out) and scores them with a linear model fitted offline on
@@ -30,6 +31,7 @@ from knowledge.index import (
     BIGRAM,
     UNIGRAM,
     WORD,
+    Postings,
     gather,
     ngram_keys,
     ngram_kind,
@@ -83,8 +85,11 @@ class ScoringWeights:
     # Answers mention many things in passing: their words count for less than the title's.
     answer_boost: float = 0.5
     rerank_depth: int = 12
-    # Postings kept per query term: the strongest; the ones left out are the weakest.
+    # Postings per term where candidates are looked for: the strongest. A common term's others only complete
+    # the scores of the `shortlist` best candidates, where the re-ranked ones are then chosen: the right entry,
+    # found through a rarer term, is not lost because a common one mentions it in passing.
     postings_per_term: int = 128
+    shortlist: int = 48
     # Fitted by softmax regression (candidates plus "none"), one weight per name in FEATURES / QUERY_FEATURES;
     # `python -m knowledge fit` refits them on labelled phrasings (held out by entry) and prints them.
     # fmt: off
@@ -215,14 +220,14 @@ class Matcher:
             return self._retrieve_numpy(terms)
         postings = self._index.postings
         numbers, scores = _speedups.retrieve(
-            postings.offsets, postings.entries, postings.impacts, terms, self.weights.rerank_depth
+            postings.offsets, postings.entries, postings.impacts, terms, self.weights.shortlist
         )
-        return list(zip(numbers, scores, strict=True))
+        return self._complete(terms, numbers, scores, compiled=True)
 
     def _retrieve_numpy(self, terms: np.ndarray) -> list[tuple[int, float]]:
         postings = self._index.postings
-        # Every stored posting of the query's terms (lists are capped at build), summed per entry in term
-        # order, as a dictionary walk would.
+        # Every stored posting of the query's terms (the strongest of each), summed per entry in term order,
+        # as a dictionary walk would.
         positions, _ = gather(postings.offsets, terms)
         if not len(positions):
             return []
@@ -233,7 +238,7 @@ class Matcher:
         starts = np.flatnonzero(np.concatenate(((True,), entries[1:] != entries[:-1])))
         found = entries[starts]
         retrieval = np.add.reduceat(postings.impacts[positions[order]].astype(np.float64), starts)
-        depth = self.weights.rerank_depth
+        depth = self.weights.shortlist
         if len(found) > depth:
             # The depth-th best score; every entry above it, then the lowest entry numbers among its equals.
             threshold = np.partition(retrieval, len(retrieval) - depth)[len(retrieval) - depth]
@@ -241,8 +246,26 @@ class Matcher:
             tied = np.flatnonzero(retrieval == threshold)[: depth - len(above)]
             chosen = np.concatenate((above, tied))
             found, retrieval = found[chosen], retrieval[chosen]
-        # Best first, ties by entry order, as a sort of a dozen pairs.
-        return sorted(zip(found.tolist(), retrieval.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
+        return self._complete(terms, found.tolist(), retrieval.tolist(), compiled=False)
+
+    def _complete(
+        self, terms: np.ndarray, numbers: list[int], scores: list[float], compiled: bool
+    ) -> list[tuple[int, float]]:
+        """The shortlisted candidates' scores plus the postings their common terms keep beyond the strongest,
+        in term order; the `rerank_depth` best, ties to the lower entry number (`_speedups.complete` when
+        `compiled`, else `_add_tails_numpy`, its reference)."""
+        if not numbers:
+            return []
+        tails = self._index.tails
+        found = np.array(numbers, dtype=np.int32)
+        totals = np.array(scores, dtype=np.float64)
+        if compiled:
+            _speedups.complete(tails.offsets, tails.entries, tails.impacts, terms, found, totals)
+        else:
+            _add_tails_numpy(tails, terms, found, totals)
+        # Best first, ties by entry order, as a sort of a few dozen pairs.
+        ranked = sorted(zip(numbers, totals.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0]))
+        return ranked[: self.weights.rerank_depth]
 
     def _query(self, text: str) -> _Query | None:
         clean = asked_in = normalise(text)
@@ -450,6 +473,18 @@ class Matcher:
 # often (a bank FAQ with its keywords and categories removed, same calibration: answered_correct 0.16 raw,
 # 0.25 relative).
 _KEYWORD_COLUMNS = [0, 4, 5, 6]  # a list: numpy reads a tuple as one multi-dimensional index
+
+
+def _add_tails_numpy(tails: Postings, terms: np.ndarray, found: np.ndarray, totals: np.ndarray) -> None:
+    """Adds to `totals` each term's impact for the entries of `found` its tail holds, per entry in term order."""
+    starts, stops = tails.offsets[terms], tails.offsets[terms + 1]
+    common = stops > starts
+    # Each tail is in entry order: one binary search per candidate and common term (a few dozen each).
+    for start, stop in zip(starts[common].tolist(), stops[common].tolist(), strict=True):
+        listed = tails.entries[start:stop]
+        places = np.minimum(np.searchsorted(listed, found), len(listed) - 1)
+        hit = listed[places] == found
+        totals[hit] += tails.impacts[start:stop][places[hit]]
 
 
 def character_shares_python(

@@ -81,3 +81,33 @@ def test_category_parts_split_at_punctuation_as_well_as_at_bars() -> None:
     ]
     assert [part for part in parts[0] if part] == ["信用卡", "卡片", "koko", "play", "nba"]
     assert [part for part in parts[1] if part] == ["信用卡"]
+
+
+def test_every_posting_is_kept_once_the_strongest_where_candidates_are_found() -> None:
+    """Each (term, entry) pair is in the strongest `postings_per_term` of its term or in its tail, never both,
+    and nothing in a tail is stronger than what its term keeps among the strongest; across build chunks too."""
+    words = ["退款", "订单", "发货", "快递", "发票", "会员"]
+    entries = [
+        Entry(
+            id=f"e{number}", question=words[number % 6] + words[number % 5], answer="，".join(words[: number % 6 + 1])
+        )
+        for number in range(5_000)  # more than one build chunk
+    ]
+    cap = 40
+    index = build_index(entries, base_segmenter(), ScoringWeights(postings_per_term=cap))
+    heads, tails = index.postings, index.tails
+    assert len(tails.entries) > 0
+    for term in range(len(heads.offsets) - 1):
+        strong = heads.entries[heads.offsets[term] : heads.offsets[term + 1]]
+        rest = tails.entries[tails.offsets[term] : tails.offsets[term + 1]]
+        assert len(strong) <= cap and (len(rest) == 0 or len(strong) == cap)
+        assert np.all(np.diff(strong) > 0) and np.all(np.diff(rest) > 0)  # entry order, no repeats
+        assert not set(strong.tolist()) & set(rest.tolist())
+        if len(rest):
+            weakest = heads.impacts[heads.offsets[term] : heads.offsets[term + 1]].min()
+            assert tails.impacts[tails.offsets[term] : tails.offsets[term + 1]].max() <= weakest * (1 + 1e-6)
+    assert index.vocabulary.words["退款"] >= 0
+    used = index.vocabulary.words["退款"]
+    df = sum(1 for entry in entries if "退款" in entry.question + entry.answer)
+    stored = np.diff(heads.offsets)[used] + np.diff(tails.offsets)[used]
+    assert df > cap and stored == df

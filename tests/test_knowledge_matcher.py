@@ -297,3 +297,27 @@ def test_traditional_characters_fold_beyond_the_common_ones(written: str, expect
 
 def test_characters_that_are_also_simplified_stay_as_they_are() -> None:
     assert normalise("覆盖 藉口 著名") == "覆盖 藉口 著名"
+
+
+def test_the_right_entry_is_found_beyond_a_common_terms_posting_cap() -> None:
+    """退款 is in 300 entries' questions, far more than the postings a term keeps for finding candidates; 发票 is
+    in 21 entries, all with the same question. Only the last of those mentions 退款, once, deep in a long
+    answer: the weakest posting 退款 has. Found through 发票 and scored on every posting of both terms, it
+    comes first, though the other twenty share its question and come earlier in the knowledge base."""
+    cap = KnowledgeBase.from_entries([]).matcher.weights.postings_per_term
+    filler = "营业时间为工作日上午九点至下午五点，节假日另行通知，详情请咨询门店工作人员。"
+    entries = [entry(f"refund-{number}", f"怎么退款{number}", answer="在订单页申请。") for number in range(300)]
+    entries += [entry(f"invoice-{number}", "开发票", answer=filler) for number in range(20)]
+    entries.append(entry("invoice-refund", "开发票", answer=filler * 3 + "退款以后也可以。"))
+    kb = KnowledgeBase.from_entries(entries)
+    matcher = kb.matcher
+    query = matcher._query("退款开发票")
+    refund = matcher._index.vocabulary.words["退款"]
+    assert sum(1 for text in entries if "退款" in text.question + text.answer) > 2 * cap  # beyond the cap
+    assert refund in query.terms.tolist()
+    ranked = matcher._retrieve(query.terms)
+    assert ranked[0][0] == len(entries) - 1  # the entry number of invoice-refund
+    assert ranked[0][1] > ranked[1][1]
+    match = kb.match("退款开发票")
+    assert match.candidates[0].entry.id == "invoice-refund"
+    assert match.candidates[1].entry.id.startswith("invoice-")

@@ -20,7 +20,7 @@ from knowledge import Entry, KnowledgeBase
 from knowledge.build import _group_keys_numpy
 from knowledge.compiled import speedups
 from knowledge.lexicon import STOP_WORDS
-from knowledge.matcher import character_shares_python
+from knowledge.matcher import _add_tails_numpy, character_shares_python
 from knowledge.text import Segmenter, fold_python, normalise, separate_python
 
 if speedups is None:
@@ -209,6 +209,42 @@ def test_chunk_rows_match_numpy(groups: list[tuple[list[str], list[int]]], first
         run_texts, run_groups, run_lengths, word_groups, word_terms, first
     )
     assert np.array_equal(distinct, expected_distinct) and np.array_equal(counts, expected_counts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(QUERY_WORDS), min_size=1, max_size=8),
+    st.lists(st.integers(0, 599), max_size=60, unique=True),
+)
+def test_completion_matches_numpy(crowded: KnowledgeBase, words: list[str], numbers: list[int]) -> None:
+    """The tails' impacts added to any candidates' scores, to the last bit, entries without a posting included."""
+    matcher = crowded.matcher
+    query = matcher._query("".join(words))
+    if query is None:
+        return
+    tails = matcher._index.tails
+    assert len(tails.entries)  # 600 entries over a dozen words: every word has a tail
+    found = np.array(numbers, dtype=np.int32)
+    start = np.linspace(1.0, 2.0, len(numbers))
+    compiled, reference = start.copy(), start.copy()
+    speedups.complete(tails.offsets, tails.entries, tails.impacts, query.terms, found, compiled)
+    _add_tails_numpy(tails, query.terms, found, reference)
+    assert np.array_equal(compiled, reference)
+
+
+def test_completion_rejects_bad_arrays(crowded: KnowledgeBase) -> None:
+    tails = crowded.matcher._index.tails
+    terms, found, totals = np.array([0], dtype=np.int64), np.array([1, 2], dtype=np.int32), np.zeros(2)
+    with pytest.raises(IndexError):
+        speedups.complete(tails.offsets, tails.entries, tails.impacts, np.array([10**9]), found, totals)
+    with pytest.raises(TypeError):
+        speedups.complete(tails.offsets, tails.entries, tails.impacts, terms, found, np.zeros(3))  # one per entry
+    with pytest.raises(TypeError):
+        speedups.complete(tails.offsets, tails.entries, tails.impacts, terms, found.astype(np.int64), totals)
+    read_only = np.zeros(2)
+    read_only.flags.writeable = False
+    with pytest.raises((TypeError, BufferError, ValueError)):
+        speedups.complete(tails.offsets, tails.entries, tails.impacts, terms, found, read_only)
 
 
 def test_retrieval_breaks_ties_by_entry_number(crowded: KnowledgeBase) -> None:
