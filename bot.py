@@ -23,7 +23,7 @@ from desk.service import Desk
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
-from handlers.polling import polling
+from handlers.polling import StoppedWhileConnecting, polling
 from knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -60,14 +60,19 @@ async def serve(application: Application, poll_timeout: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with polling(application, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES) as poller:
-        log.info("polling Telegram")
-        stopped = asyncio.create_task(stop.wait())
-        try:
-            # Until a signal, or until polling itself fails for good (e.g. the token was revoked).
-            await asyncio.wait({stopped, poller.task}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
+    try:
+        async with polling(
+            application, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, stopping=stop
+        ) as poller:
+            log.info("polling Telegram")
+            stopped = asyncio.create_task(stop.wait())
+            try:
+                # Until a signal, or until polling itself fails for good (e.g. the token was revoked).
+                await asyncio.wait({stopped, poller.task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+    except StoppedWhileConnecting:
+        log.info("stopped before Telegram could be reached")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -97,6 +102,9 @@ def build_application(settings: Settings, desk: Desk) -> Application:
         .get_updates_read_timeout(tg.poll_timeout + 10)
         .concurrent_updates(PerChatOrderedProcessor(tg.concurrent_updates))
     )
+    if tg.proxy:
+        # Only the Bot API goes through it (hosts that reach Telegram through a proxy); http(s):// or socks5://.
+        builder = builder.proxy(tg.proxy).get_updates_proxy(tg.proxy)
     if tg.overall_max_rate > 0:
         limiter = AIORateLimiter(
             overall_max_rate=tg.overall_max_rate,

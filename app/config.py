@@ -45,12 +45,21 @@ class TelegramSettings(Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: int = Field(default=30, ge=0, le=50)
+    # A proxy for the Bot API only (http://, https:// or socks5://user:pass@host:port); empty: none.
+    proxy: str = ""
     max_retries: int = Field(default=2, ge=0, le=5)
     # Tries for one message to a customer (timeouts, 5xx, flood control) before it is recorded undelivered.
     send_attempts: int = Field(default=5, ge=1, le=20)
     overall_max_rate: float = Field(default=30, ge=0)
     group_max_rate: float = Field(default=20, ge=0)
     concurrent_updates: int = Field(default=4, ge=1, le=256)
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://", "socks5://", "socks5h://")):
+            raise ValueError("must start with http://, https://, socks5:// or socks5h://")
+        return value
 
     @field_validator("base_url", "base_file_url")
     @classmethod

@@ -40,6 +40,9 @@ LOW_WATER = 16
 ERROR_PAUSE = 2.0
 # getUpdates may take its whole long-poll timeout to answer: the read timeout is that plus this margin.
 READ_MARGIN = 10.0
+# Telegram unreachable at start: the first retry after this many seconds, doubling up to the maximum.
+CONNECT_FIRST_WAIT = 2.0
+CONNECT_MAX_WAIT = 60.0
 # On stop, the outbox gets this long to send what it holds (a stop must end within 10 s).
 SEND_ON_STOP = 4.0
 
@@ -180,12 +183,48 @@ class ConfirmingPoller:
             self._progress.set()
 
 
+class StoppedWhileConnecting(Exception):
+    """A stop was asked for before Telegram could be reached: nothing was started."""
+
+
+async def connect(application: Application, stopping: asyncio.Event | None = None) -> None:
+    """Initialise the Application (its first call asks Telegram who we are), waiting out an unreachable Telegram.
+
+    A host without its proxy, or a network blip at boot, must not kill the desk with a traceback: the
+    attempt is retried with backoff, with one clear line each time. A refused token is final.
+    """
+    delay = CONNECT_FIRST_WAIT
+    while True:
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except (NetworkError, TimedOut) as exc:
+            log.error(
+                "Telegram unreachable at %s (%s); retrying in %.0f s (set telegram.proxy if this host needs one)",
+                application.bot.base_url.split("/bot")[0],
+                exc.__class__.__name__,
+                delay,
+            )
+        stop = stopping or asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            raise StoppedWhileConnecting
+        delay = min(delay * 2, CONNECT_MAX_WAIT)
+
+
 @contextlib.asynccontextmanager
 async def polling(
-    application: Application, *, timeout: int, allowed_updates: list[str] | None = None
+    application: Application,
+    *,
+    timeout: int,
+    allowed_updates: list[str] | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> AsyncIterator[ConfirmingPoller]:
     """The Application started and polled; on exit the updates in hand are finished, then confirmed."""
-    await application.initialize()
+    await connect(application, stopping)
     if application.post_init:
         await application.post_init(application)
     await application.start()

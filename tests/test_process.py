@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.fake_bot_api import FakeBotApi
+from tests.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,3 +89,60 @@ async def test_bot_process_serves_telegram_through_the_fake_server(tmp_path: Pat
         assert "怎么退货" not in stderr.decode()
     rows = _rows(tmp_path, "select direction, text from contacts order by id")
     assert rows[0] == ("in", "怎么退货") and rows[1][0] == "out"
+
+
+async def test_telegram_unreachable_at_start_is_waited_out_then_served(tmp_path: Path) -> None:
+    """No traceback and no exit when Telegram cannot be reached at boot: clear lines, retries, then service."""
+    async with FakeBotApi() as fake:
+        upstream = int(fake.base_url.split(":")[2].split("/")[0])
+        gate = TcpProxy("127.0.0.1", upstream)
+        await gate.start()
+        await gate.stop()  # the bot's way to Telegram is cut; its port is kept for later
+        log = tmp_path / "bot.log"
+        env = _env(
+            tmp_path,
+            DESK_TELEGRAM__TOKEN=fake.token,
+            DESK_TELEGRAM__BASE_URL=fake.base_url.replace(f":{upstream}/", f":{gate.port}/"),
+            DESK_TELEGRAM__POLL_TIMEOUT="1",
+        )
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "bot.py", cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            for _ in range(300):
+                if "Telegram unreachable" in log.read_text(errors="replace"):
+                    break
+                await asyncio.sleep(0.1)
+            assert "Telegram unreachable" in log.read_text(errors="replace")
+            assert process.returncode is None  # still up, waiting politely
+            await gate.start()
+            fake.push_text(4343, "怎么退货")
+            await fake.wait_for("sendMessage", chat_id=4343, timeout=60)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=30)
+            await gate.stop()
+        text = log.read_text(errors="replace")
+        assert process.returncode == 0, text
+        assert "Traceback" not in text and fake.token not in text
+
+
+async def test_a_stop_while_telegram_is_unreachable_exits_at_once(tmp_path: Path) -> None:
+    env = _env(tmp_path, DESK_TELEGRAM__TOKEN="123:abc", DESK_TELEGRAM__BASE_URL="http://127.0.0.1:9/bot")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "bot.py", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    line = await asyncio.wait_for(_line_with(process, "Telegram unreachable"), timeout=60)
+    assert "retrying" in line
+    process.send_signal(signal.SIGTERM)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=10)
+    assert process.returncode == 0 and b"Traceback" not in output
+
+
+async def _line_with(process: asyncio.subprocess.Process, needle: str) -> str:
+    assert process.stdout is not None
+    while line := await process.stdout.readline():
+        if needle in line.decode(errors="replace"):
+            return line.decode(errors="replace")
+    raise AssertionError(f"{needle!r} never logged")
