@@ -12,18 +12,20 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from app.config import ConfigError, Settings, load_settings
 from app.startup import build_desk
+from app.web import serve_web, stop_web, web_app
 from console import run_console
 from desk.service import Desk
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
-from handlers.polling import StoppedWhileConnecting, polling
+from handlers.polling import ConfirmingPoller, StoppedWhileConnecting, polling
 from knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -48,22 +50,39 @@ def main(argv: list[str] | None = None) -> int:
                 log.info("no telegram.token configured: starting the console (see README to connect a bot)")
             return asyncio.run(run_console(desk))
         application = build_application(settings, desk)
-        asyncio.run(serve(application, settings.telegram.poll_timeout))
+        asyncio.run(serve(application, settings))
         return 0
     finally:
         desk.close()
 
 
-async def serve(application: Application, poll_timeout: int) -> None:
-    """Poll Telegram until SIGINT or SIGTERM; updates in hand are finished before the process exits."""
+async def serve(application: Application, settings: Settings) -> None:
+    """Poll Telegram until SIGINT or SIGTERM; updates in hand are finished before the process exits.
+
+    The web server (health, readiness, metrics) starts first, so an operator sees the desk waiting when
+    Telegram cannot be reached yet.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    pollers: list[ConfirmingPoller] = []
+
+    def telegram_age() -> float | None:
+        seen = pollers[0].last_contact if pollers else None
+        return None if seen is None else time.monotonic() - seen
+
+    web = settings.web
+    server = (
+        await serve_web(web_app(application.bot_data[DESK_KEY], telegram_age), web.host, web.port)
+        if web.enabled
+        else None
+    )
     try:
         async with polling(
-            application, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, stopping=stop
+            application, timeout=settings.telegram.poll_timeout, allowed_updates=Update.ALL_TYPES, stopping=stop
         ) as poller:
+            pollers.append(poller)
             log.info("polling Telegram")
             stopped = asyncio.create_task(stop.wait())
             try:
@@ -73,6 +92,9 @@ async def serve(application: Application, poll_timeout: int) -> None:
                 stopped.cancel()
     except StoppedWhileConnecting:
         log.info("stopped before Telegram could be reached")
+    finally:
+        if server is not None:
+            await stop_web(server)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

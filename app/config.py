@@ -176,6 +176,15 @@ class LoggingSettings(Section):
     level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
 
+class WebSettings(Section):
+    # The desk's own web server (health, readiness, metrics), in the bot's process when it serves Telegram.
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # How the outside world reaches it (behind a reverse proxy), e.g. https://desk.example.com
+    public_url: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
@@ -194,6 +203,7 @@ class Settings(BaseSettings):
     tags: TagSettings = TagSettings()
     flood: FloodSettings = FloodSettings()
     logging: LoggingSettings = LoggingSettings()
+    web: WebSettings = WebSettings()
 
     @classmethod
     def settings_customise_sources(

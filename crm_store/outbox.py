@@ -86,3 +86,8 @@ def drop_for_customer(session: Session, customer_id: int) -> int:
 def count_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
     return {str(state): count for state, count in rows}
+
+
+def pending_by_lane(session: Session) -> dict[str, int]:
+    stmt = select(OutboxMessage.lane, func.count()).where(OutboxMessage.state == OutboxState.PENDING)
+    return {str(lane): count for lane, count in session.execute(stmt.group_by(OutboxMessage.lane))}

@@ -265,3 +265,11 @@ def recent_notes(session: Session, customer_id: int, limit: int = 3) -> Sequence
         .limit(limit)
     )
     return session.scalars(stmt).all()
+
+
+def open_counts(session: Session, now: datetime) -> tuple[int, int]:
+    """How many tickets are open, and how many of those are past their promised deadline."""
+    active = Ticket.status.in_(ACTIVE_STATUSES)
+    open_count = session.scalar(select(func.count(Ticket.id)).where(active)) or 0
+    late = session.scalar(select(func.count(Ticket.id)).where(active, Ticket.due_at <= now)) or 0
+    return open_count, late

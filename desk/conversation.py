@@ -76,7 +76,7 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
             relay_message=inbound.kind != ContentKind.BUTTON and flow != Flow.QUIET,
             contact_id=incoming_id,
         )
-        return Outcome(replies=replies, escalation=relay, customer_id=customer.id)
+        return Outcome(replies=replies, escalation=relay, customer_id=customer.id, intent=Intent.RELAYED)
     if decision.intent in (Intent.COMPLAINT, Intent.HANDOFF):
         return _escalate(session, ctx, customer, inbound, text, decision, incoming_id, started)
     if decision.intent == Intent.RATED and rated is not None:
@@ -86,7 +86,7 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     if decision.intent == Intent.PICKED and decision.entry_id:
         learning.learn_from_pick(session, ctx, customer, decision.entry_id, ctx.clock())
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, decision, started)
-    return Outcome(replies=replies, customer_id=customer.id)
+    return Outcome(replies=replies, customer_id=customer.id, intent=decision.intent, tier=decision.tier)
 
 
 def _escalate(
@@ -123,7 +123,7 @@ def _escalate(
         relay_message=relay,
         contact_id=incoming_id,
     )
-    return Outcome(replies=replies, escalation=handover, customer_id=customer.id)
+    return Outcome(replies=replies, escalation=handover, customer_id=customer.id, intent=decision.intent)
 
 
 def _rated_ticket(session: Session, customer: Customer, inbound: Inbound) -> tuple[Ticket, int] | None:
@@ -153,7 +153,7 @@ def _rate(
     key = "rated_low" if notices else "rated_good"
     answer = Decision(Intent.RATED, (Reply(say(key, language)),))
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
-    return Outcome(replies=replies, staff_notices=notices, customer_id=customer.id)
+    return Outcome(replies=replies, staff_notices=notices, customer_id=customer.id, intent=Intent.RATED)
 
 
 def _forget(
@@ -168,7 +168,7 @@ def _forget(
         f"经理确认请在员工群发送：/erase {customer.id}"
     )
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started)
-    return Outcome(replies=replies, staff_notices=[notice], customer_id=customer.id)
+    return Outcome(replies=replies, staff_notices=[notice], customer_id=customer.id, intent=Intent.FORGET)
 
 
 def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str) -> str:

@@ -113,6 +113,9 @@ class Outcome:
     spooled: bool = False
     # What was queued for sending in the decision's transaction (replies, staff posts).
     outbox: list[Envelope] = field(default_factory=list)
+    # The decision, for the operator's counts (desk.metrics): its intent and the match tier.
+    intent: str | None = None
+    tier: str | None = None
 
 
 def staff_member(user_id: int | None, name: str | None) -> Who:

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from desk import outbox
+from desk import metrics, outbox
 from desk.channel import Channel, DeliveryError, TopicGone, Unreachable
 from desk.messages import Envelope
-from desk.outbox import COPY, CUSTOMER, RELAY, TOPIC, Post
+from desk.outbox import COPY, CUSTOMER, RELAY, STAFF, TOPIC, Post
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -192,9 +192,11 @@ class Sender:
             try:
                 message_id = await self._send_to_customer(envelope)
             except DeliveryError as exc:
+                metrics.SEND_ERRORS.labels(CUSTOMER, exc.reason.split(":")[0]).inc()
                 if exc.final or attempt >= self.policy.customer_attempts:
                     await self._refused(envelope, exc, attempt)
                     return
+                metrics.RETRIES.labels(CUSTOMER).inc()
                 log.info("outbox %s: try %d failed (%s), retrying", envelope.id, attempt, exc.reason)
                 await self._pause(self._delay(attempt, exc.retry_after))
                 continue
@@ -211,6 +213,7 @@ class Sender:
         return await self.channel.send_reply(chat_id, envelope.reply)
 
     async def _refused(self, envelope: Envelope, exc: DeliveryError, attempts: int) -> None:
+        metrics.UNDELIVERED.labels(envelope.lane).inc()
         reason = "blocked" if isinstance(exc, Unreachable) else exc.reason
         log.warning("outbox %s to chat %s not delivered: %s", envelope.id, envelope.chat_id, reason)
         notices = await self._run(
@@ -225,6 +228,7 @@ class Sender:
         self.submit(notices)
 
     async def _sent(self, envelope: Envelope, message_id: int | None, attempts: int) -> None:
+        metrics.DELIVERY.labels(envelope.lane).observe(max(0.0, (self._clock() - envelope.created_at).total_seconds()))
         await self._run(outbox.record_sent, envelope, message_id, attempts, self._clock(), self._staff_chat())
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -319,12 +323,16 @@ class Sender:
         except TopicGone:
             raise
         except DeliveryError as exc:  # refused for good (e.g. the message to copy was deleted)
+            metrics.UNDELIVERED.labels(STAFF).inc(len(post.envelopes))
             for envelope in post.envelopes:
                 await self._run(
                     outbox.record_refused, envelope, exc.reason, 1, unreachable=False, now=self._clock(), staff=True
                 )
             return
         self.staff_posts += 1
+        now = self._clock()
+        for envelope in post.envelopes:
+            metrics.DELIVERY.labels(STAFF).observe(max(0.0, (now - envelope.created_at).total_seconds()))
         if post.envelopes:
             await self._run(
                 outbox.record_posted, post.envelopes, message_id, attempts, self._clock(), self._staff_chat()
@@ -341,8 +349,10 @@ class Sender:
             try:
                 return await send(), attempt
             except DeliveryError as exc:
+                metrics.SEND_ERRORS.labels(STAFF, exc.reason.split(":")[0]).inc()
                 if exc.final:
                     raise
+                metrics.RETRIES.labels(STAFF).inc()
                 log.info("outbox: staff post try %d failed (%s), retrying", attempt, exc.reason)
                 await self._pause(self._delay(attempt, exc.retry_after))
 

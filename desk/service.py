@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 
 from crm_store import STORE_DOWN, Session, Store
 from crm_store.dead_letters import record_dead_letter
-from desk import deadlines, outbox
+from desk import deadlines, metrics, outbox
 from desk.channel import Channel, DeliveryError
 from desk.context import DeskContext
 from desk.conversation import handle_inbound
 from desk.flood import FloodGate, Flow
+from desk.health import StoreFigures, store_figures
 from desk.language import reply_language
 from desk.messages import Envelope, Inbound, Outcome, Reply
 from desk.sender import Sender, SenderPolicy
@@ -83,6 +84,7 @@ class Desk:
         if self._spool_waiting:
             # The store is still down (the replay stopped): this contact queues behind the spooled ones.
             return await self._spool(inbound, "spool not replayed yet")
+        started = time.perf_counter()
         try:
             outcome = await self.run(self._decide, inbound, flow)
         except STORE_DOWN as exc:
@@ -90,12 +92,17 @@ class Desk:
                 raise
             return await self._spool(inbound, exc.__class__.__name__)
         self.submit(outcome.outbox)
+        metrics.HANDLING.observe(time.perf_counter() - started)
+        metrics.MESSAGES_IN.labels(inbound.kind.value).inc()
+        if not outcome.duplicate:
+            metrics.ANSWERS.labels(outcome.intent or "none", outcome.tier or "none").inc()
         return outcome
 
     async def _spool(self, inbound: Inbound, why: str) -> Outcome:
         assert self.spool is not None
         await asyncio.to_thread(self.spool.append, inbound)
         self._spool_waiting = True
+        metrics.SPOOLED.inc()
         log.error("store unavailable (%s): contact of update %s spooled", why, inbound.update_id)
         language = reply_language(inbound.text, inbound.customer.language, self.context.default_language)
         outcome = Outcome(replies=[Reply(say("spooled", language))], spooled=True)
@@ -162,6 +169,13 @@ class Desk:
         )
         self.submit(told)
 
+    async def figures(self) -> StoreFigures:
+        """What /metrics and /readyz read from the store (raises STORE_DOWN when it is unreachable)."""
+        return await self.run(store_figures, self.context.clock())
+
+    def spool_depth(self) -> int:
+        return self.spool.pending() if self.spool is not None else 0
+
     async def check_deadlines(self) -> int:
         """Remind staff before promised deadlines and flag breaches; how many alerts were queued."""
         queued = await self.run(deadlines.sweep_and_queue, self.context)
@@ -171,6 +185,7 @@ class Desk:
     async def keep_dead_letter(self, raw: dict[str, Any], error: str) -> None:
         """Keep an update no channel could read; raises STORE_DOWN when the store cannot take it yet."""
         await self.run(record_dead_letter, raw, error, self.context.clock())
+        metrics.DEAD_LETTERS.inc()
 
     async def run(self, work: Callable[..., T], *args: object, **options: object) -> T:
         """Run `work(session, *args, **options)` in one transaction on the store's thread."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import warnings
 from collections.abc import AsyncIterator
 from typing import Any
@@ -60,6 +61,8 @@ class ConfirmingPoller:
         # Unreadable updates not yet kept in the store (it may be down): they stay unconfirmed until kept.
         self._unreadable: dict[int, tuple[dict[str, Any], str]] = {}
         self.unreadable_count = 0
+        # When Telegram last answered getUpdates (monotonic seconds), for the readiness check.
+        self.last_contact: float | None = None
         self._highest = -1
         self._progress = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -107,6 +110,7 @@ class ConfirmingPoller:
             try:
                 # With updates still in hand Telegram answers at once anyway; ask for a short poll.
                 updates = await self._fetch(timeout=0 if self._in_flight else self.timeout)
+                self.last_contact = time.monotonic()
             except (InvalidToken, Conflict):
                 log.critical("getUpdates refused (invalid token, or another bot process polls): stopping")
                 raise

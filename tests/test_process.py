@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -146,3 +147,66 @@ async def _line_with(process: asyncio.subprocess.Process, needle: str) -> str:
         if needle in line.decode(errors="replace"):
             return line.decode(errors="replace")
     raise AssertionError(f"{needle!r} never logged")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_health_readiness_and_metrics_are_served_while_waiting_and_when_serving(tmp_path: Path) -> None:
+    import httpx
+
+    async with FakeBotApi() as fake:
+        upstream = int(fake.base_url.split(":")[2].split("/")[0])
+        gate = TcpProxy("127.0.0.1", upstream)
+        await gate.start()
+        await gate.stop()
+        port = _free_port()
+        env = _env(
+            tmp_path,
+            DESK_TELEGRAM__TOKEN=fake.token,
+            DESK_TELEGRAM__BASE_URL=fake.base_url.replace(f":{upstream}/", f":{gate.port}/"),
+            DESK_TELEGRAM__POLL_TIMEOUT="1",
+            DESK_WEB__PORT=str(port),
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "bot.py", cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=5) as web:
+                for _ in range(300):
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await web.get("/healthz")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+                assert (await web.get("/healthz")).text == "ok\n"  # up while Telegram cannot be reached
+                waiting = await web.get("/readyz")
+                assert waiting.status_code == 503 and waiting.json()["telegram"] == "not answering"
+                assert waiting.json()["store"] == "ok" and waiting.json()["knowledge"] == "ok"
+                await gate.start()
+                fake.push_text(4444, "怎么退货")
+                await fake.wait_for("sendMessage", chat_id=4444, timeout=60)
+                for _ in range(100):
+                    if (await web.get("/readyz")).status_code == 200:
+                        break
+                    await asyncio.sleep(0.1)
+                assert (await web.get("/readyz")).json() == {
+                    "ready": True, "store": "ok", "knowledge": "ok", "telegram": "ok"
+                }  # fmt: skip
+                page = await web.get("/metrics")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=30)
+            await gate.stop()
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    body = page.text
+    assert 'desk_messages_in_total{kind="text"} 1.0' in body
+    assert 'desk_answers_total{intent="answered",tier="answer"} 1.0' in body
+    assert "desk_open_tickets 0.0" in body and "desk_knowledge_entries" in body
+    assert 'desk_outbox_pending{lane="customer"} 0.0' in body
+    assert "怎么退货" not in body and "4444" not in body  # no customer's words or id

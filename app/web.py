@@ -1,0 +1,97 @@
+"""The desk's web server, in the bot's own process: health and readiness checks and Prometheus metrics.
+
+`/healthz` says the process is up; `/readyz` whether it can serve (store reachable, knowledge base
+loaded, Telegram answering); `/metrics` the counts of desk.metrics in Prometheus' text format. Nothing
+here carries a customer's words or id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from crm_store import STORE_DOWN
+from desk import metrics
+from desk.service import Desk
+
+log = logging.getLogger(__name__)
+# Telegram answered getUpdates within this many seconds: it is reachable (a long poll lasts up to 50 s).
+TELEGRAM_FRESH_SECONDS = 90.0
+
+
+def web_app(desk: Desk, telegram_age: Callable[[], float | None]) -> Starlette:
+    """`telegram_age()`: seconds since Telegram last answered, None when it never did."""
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def readyz(request: Request) -> Response:
+        checks = {"store": "ok", "knowledge": "ok", "telegram": "ok"}
+        try:
+            await desk.figures()
+        except STORE_DOWN as exc:
+            checks["store"] = f"unreachable ({exc.__class__.__name__})"
+        if len(desk.kb) == 0:
+            checks["knowledge"] = "empty"
+        age = telegram_age()
+        if age is None or age > TELEGRAM_FRESH_SECONDS:
+            checks["telegram"] = "not answering" if age is None else f"silent for {age:.0f} s"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
+
+    async def metrics_page(request: Request) -> Response:
+        with contextlib.suppress(*STORE_DOWN):
+            figures = await desk.figures()
+            metrics.OPEN_TICKETS.set(figures.open_tickets)
+            metrics.BREACHED_TICKETS.set(figures.breached_tickets)
+            for lane in ("customer", "staff"):
+                metrics.OUTBOX_PENDING.labels(lane).set(figures.outbox_pending.get(lane, 0))
+        metrics.SPOOL_DEPTH.set(await asyncio.to_thread(desk.spool_depth))
+        metrics.KNOWLEDGE_ENTRIES.set(len(desk.kb))
+        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_page)]
+    return Starlette(routes=routes)
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn inside the bot's event loop: the bot owns the signals and says when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_web(app: Starlette, host: str, port: int) -> EmbeddedServer:
+    """Start the server in the background; a port already taken is logged, and the bot goes on without it."""
+    server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+
+    async def run() -> None:
+        try:
+            await server.serve()
+        except SystemExit:  # uvicorn exits when it cannot bind
+            log.error("web server not started on %s:%s (port taken?): no health or metrics endpoints", host, port)
+
+    server.task = asyncio.create_task(run(), name="web")  # type: ignore[attr-defined]
+    for _ in range(100):  # until it listens (or gave up), so a caller can rely on it
+        if server.started or server.task.done():  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.02)
+    if server.started:
+        log.info("web server on http://%s:%s (/healthz, /readyz, /metrics)", host, port)
+    return server
+
+
+async def stop_web(server: EmbeddedServer) -> None:
+    server.should_exit = True
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(server.task, 5)  # type: ignore[attr-defined]
