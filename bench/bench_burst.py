@@ -89,9 +89,9 @@ async def run(complaints: int, questions: int, group_rate: int, database_url: st
                 refused = sum(c.status == 429 for c in group_calls)
         finally:
             desk.close()
-    # The limiter lets a first burst of `group_rate` through, then one post every 60/group_rate seconds.
-    floor = max(0, posts - group_rate) * 60 / group_rate
-    unjoined = max(0, 4 * complaints - group_rate) * 60 / group_rate
+    # A group takes `group_rate` posts in any minute: post n (from 0) cannot go before minute n // group_rate.
+    floor = ((posts - 1) // group_rate) * 60.0
+    unjoined = ((4 * complaints - 1) // group_rate) * 60.0
     print(f"complaint burst: {complaints} complaints, then {questions} questions, group limit {group_rate}/min")
     print(
         f"  questions   answered {len(asked)}/{questions}, right {right}/{questions}; waited "
