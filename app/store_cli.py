@@ -3,6 +3,7 @@
 python -m crm_store logs 30d intent=no_answer format=xlsx      # → exports/logs_<first>_<last>.xlsx
 python -m crm_store logs 2026-11-01..2026-11-15 --out /tmp/pulls
 python -m crm_store report 2026-11 --out exports/november         # PNG charts + summary.txt
+python -m crm_store backup --out backups/crm-2026-12-03.sqlite3    # SQLite: a consistent copy while the bot runs
 
 Every pull is recorded in the `exports` table (channel "cli", the login name as who).
 """
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from app.config import ConfigError, Settings, load_settings
+from crm_store.backup import BackupError, backup_sqlite
 from crm_store.db import Store
 from knowledge import KnowledgeError
 from knowledge.loader import load_entries
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     report.add_argument("words", nargs="*", help="[period], as in the /report command")
     report.add_argument("--out", type=Path, help="folder for the charts (default: exports/report_<period>)")
+    backup = commands.add_parser("backup", help="a consistent copy of a SQLite store, taken while the bot runs")
+    backup.add_argument("--out", type=Path, required=True, help="the copy's file")
     args = parser.parse_args(argv)
     try:
         overrides = {"database": {"url": args.database_url}} if args.database_url else {}
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"crm_store: {exc}", file=sys.stderr)
         return 2
+    if args.command == "backup":
+        return run_backup(settings.database.url, args.out)
     store = Store(settings.database.url)
     try:
         store.upgrade()
@@ -63,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         store.close()
+
+
+def run_backup(url: str, out: Path) -> int:
+    try:
+        size = backup_sqlite(url, out)
+    except BackupError as exc:
+        print(f"crm_store: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup → {out} ({size / 1e6:.1f} MB); restore: stop the bot and put it in place of the database file")
+    return 0
 
 
 def pull_logs(store: Store, settings: Settings, args: argparse.Namespace) -> int:
