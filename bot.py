@@ -13,7 +13,9 @@ import logging
 import signal
 import sys
 import time
+from urllib.parse import urlsplit
 
+from starlette.routing import Route
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
@@ -26,6 +28,7 @@ from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
 from handlers.polling import ConfirmingPoller, StoppedWhileConnecting, polling
+from handlers.webhook import webhook, webhook_endpoint
 from knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
@@ -57,30 +60,40 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def serve(application: Application, settings: Settings) -> None:
-    """Poll Telegram until SIGINT or SIGTERM; updates in hand are finished before the process exits.
+    """Serve Telegram (polling or webhook) until SIGINT or SIGTERM; updates in hand are finished first.
 
-    The web server (health, readiness, metrics) starts first, so an operator sees the desk waiting when
-    Telegram cannot be reached yet.
+    The web server (health, readiness, metrics, and the webhook) starts first, so an operator sees the
+    desk waiting when Telegram cannot be reached yet.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    tg, web = settings.telegram, settings.web
+    heard: list[float] = []  # when Telegram last answered (polling) or accepted our webhook
     pollers: list[ConfirmingPoller] = []
 
     def telegram_age() -> float | None:
-        seen = pollers[0].last_contact if pollers else None
-        return None if seen is None else time.monotonic() - seen
+        seen = pollers[0].last_contact if pollers else (heard[-1] if heard else None)
+        return None if seen is None else (0.0 if tg.mode == "webhook" else time.monotonic() - seen)
 
-    web = settings.web
-    server = (
-        await serve_web(web_app(application.bot_data[DESK_KEY], telegram_age), web.host, web.port)
-        if web.enabled
-        else None
-    )
+    routes = []
+    if tg.mode == "webhook":
+        path = urlsplit(tg.webhook_url).path or "/telegram"
+        routes.append(
+            Route(path, webhook_endpoint(application, tg.webhook_secret.get_secret_value()), methods=["POST"])
+        )
+    desk = application.bot_data[DESK_KEY]
+    server = await serve_web(web_app(desk, telegram_age, routes), web.host, web.port) if web.enabled else None
     try:
+        if tg.mode == "webhook":
+            secret = tg.webhook_secret.get_secret_value()
+            async with webhook(application, url=tg.webhook_url, secret=secret, stopping=stop):
+                heard.append(time.monotonic())
+                await stop.wait()
+            return
         async with polling(
-            application, timeout=settings.telegram.poll_timeout, allowed_updates=Update.ALL_TYPES, stopping=stop
+            application, timeout=tg.poll_timeout, allowed_updates=Update.ALL_TYPES, stopping=stop
         ) as poller:
             pollers.append(poller)
             log.info("polling Telegram")

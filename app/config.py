@@ -11,10 +11,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
@@ -47,12 +47,27 @@ class TelegramSettings(Section):
     poll_timeout: int = Field(default=30, ge=0, le=50)
     # A proxy for the Bot API only (http://, https:// or socks5://user:pass@host:port); empty: none.
     proxy: str = ""
+    # "polling" (the bot asks Telegram) or "webhook" (Telegram posts to webhook_url, served by [web]).
+    mode: Literal["polling", "webhook"] = "polling"
+    # The public https URL Telegram posts to, e.g. https://desk.example.com/telegram (its path is served).
+    webhook_url: str = ""
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Z a-z 0-9 _ -.
+    webhook_secret: SecretStr = SecretStr("")
     max_retries: int = Field(default=2, ge=0, le=5)
     # Tries for one message to a customer (timeouts, 5xx, flood control) before it is recorded undelivered.
     send_attempts: int = Field(default=5, ge=1, le=20)
     overall_max_rate: float = Field(default=30, ge=0)
     group_max_rate: float = Field(default=20, ge=0)
     concurrent_updates: int = Field(default=4, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> TelegramSettings:
+        if self.mode == "webhook":
+            if not self.webhook_url.startswith(("https://", "http://")):
+                raise ValueError("telegram.mode = 'webhook' needs telegram.webhook_url (https://…)")
+            if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", self.webhook_secret.get_secret_value()):
+                raise ValueError("telegram.mode = 'webhook' needs telegram.webhook_secret: 16-256 of A-Z a-z 0-9 _ -")
+        return self
 
     @field_validator("proxy")
     @classmethod
@@ -204,6 +219,12 @@ class Settings(BaseSettings):
     flood: FloodSettings = FloodSettings()
     logging: LoggingSettings = LoggingSettings()
     web: WebSettings = WebSettings()
+
+    @model_validator(mode="after")
+    def _webhook_needs_the_web_server(self) -> Settings:
+        if self.telegram.mode == "webhook" and not self.web.enabled:
+            raise ValueError("telegram.mode = 'webhook' needs web.enabled = true: the webhook is served by it")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from crm_store import STORE_DOWN
 from desk import metrics
@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 TELEGRAM_FRESH_SECONDS = 90.0
 
 
-def web_app(desk: Desk, telegram_age: Callable[[], float | None]) -> Starlette:
-    """`telegram_age()`: seconds since Telegram last answered, None when it never did."""
+def web_app(desk: Desk, telegram_age: Callable[[], float | None], routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """`telegram_age()`: seconds since Telegram last answered, None when it never did; `routes`: the
+    channels' own (the webhook)."""
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -59,8 +60,8 @@ def web_app(desk: Desk, telegram_age: Callable[[], float | None]) -> Starlette:
         metrics.KNOWLEDGE_ENTRIES.set(len(desk.kb))
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_page)]
-    return Starlette(routes=routes)
+    own = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_page)]
+    return Starlette(routes=[*own, *routes])
 
 
 class EmbeddedServer(uvicorn.Server):

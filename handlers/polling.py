@@ -187,6 +187,14 @@ class ConfirmingPoller:
             self._progress.set()
 
 
+def sender_policy(settings: Any) -> SenderPolicy:
+    """How the outbox sends on Telegram, from the settings."""
+    tg = settings.telegram
+    # overall_max_rate = 0 turns every limiter off, the staff group's pacing included.
+    paced = tg.group_max_rate if tg.overall_max_rate > 0 else 0
+    return SenderPolicy(customer_attempts=tg.send_attempts, staff_per_minute=paced)
+
+
 class StoppedWhileConnecting(Exception):
     """A stop was asked for before Telegram could be reached: nothing was started."""
 
@@ -235,11 +243,7 @@ async def polling(
     desk = application.bot_data[DESK_KEY]
     # The outbox starts before updates are taken: what an earlier run left pending goes out first.
     settings = application.bot_data[SETTINGS_KEY]
-    tg = settings.telegram
-    # overall_max_rate = 0 turns every limiter off, the staff group's pacing included.
-    paced = tg.group_max_rate if tg.overall_max_rate > 0 else 0
-    policy = SenderPolicy(customer_attempts=tg.send_attempts, staff_per_minute=paced)
-    await desk.attach(TelegramChannel(application.bot, settings.staff_group.chat_id), policy)
+    await desk.attach(TelegramChannel(application.bot, settings.staff_group.chat_id), sender_policy(settings))
     poller = ConfirmingPoller(application, timeout=timeout, allowed_updates=allowed_updates)
     await poller.start()
     try:
