@@ -187,6 +187,12 @@ class FloodSettings(Section):
     window_seconds: float = Field(default=10, gt=0)
 
 
+class PrivacySettings(Section):
+    # Messages, ticket summaries and resolutions, and notes older than this many days are blanked once a
+    # day (the rows stay, so reports still count them); 0 keeps them until a customer is erased.
+    keep_texts_days: int = Field(default=0, ge=0)
+
+
 class LoggingSettings(Section):
     level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
@@ -217,6 +223,7 @@ class Settings(BaseSettings):
     sla: SlaSettings = SlaSettings()
     tags: TagSettings = TagSettings()
     flood: FloodSettings = FloodSettings()
+    privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
     web: WebSettings = WebSettings()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from desk.flood import FloodGate
@@ -26,8 +27,10 @@ class ConsoleChannel:
 
     has_staff = False
 
-    def __init__(self, stdout: TextIO) -> None:
+    def __init__(self, stdout: TextIO, downloads: Path | None = None) -> None:
         self.stdout = stdout
+        # Where files for the person at the terminal (their /mydata copy) are written.
+        self.downloads = downloads or Path.cwd()
         self.buttons: list[Button] = []
         self._printed = 0
 
@@ -51,6 +54,22 @@ class ConsoleChannel:
         raise NotImplementedError("the console has no staff group")
 
     async def copy_to_staff(self, thread_id: int, from_chat_id: int, message_id: int) -> int:
+        raise NotImplementedError("the console has no staff group")
+
+    async def send_document(self, chat_id: int, filename: str, content: bytes, caption: str) -> int:
+        path = self.downloads / filename
+        path.write_bytes(content)
+        print(f"{caption}\n  📎 {path}\n", file=self.stdout, flush=True)
+        self._printed += 1
+        return self._printed
+
+    async def delete_topic(self, thread_id: int) -> None:
+        raise NotImplementedError("the console has no staff group")
+
+    async def rename_topic(self, thread_id: int, name: str) -> None:
+        raise NotImplementedError("the console has no staff group")
+
+    async def delete_staff_messages(self, message_ids: list[int]) -> None:
         raise NotImplementedError("the console has no staff group")
 
 

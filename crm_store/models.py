@@ -235,6 +235,8 @@ class StaffTopic(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     thread_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The customer card posted first: when Telegram will not delete the topic, erasure deletes it by id.
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class RelayedMessage(Base):
@@ -285,6 +287,8 @@ class Erasure(Base):
     confirmed_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
     confirmed_by_name: Mapped[str | None] = mapped_column(String(128))
     contacts_anonymised: Mapped[int] = mapped_column(Integer, default=0)
+    # Why a manager erased a customer who did not ask (asked by phone, a court order…); None when they asked.
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CandidateStatus(StrEnum):

@@ -54,15 +54,24 @@ def pending(session: Session, *, update_id: int | None = None) -> Sequence[Outbo
     return session.scalars(stmt.order_by(OutboxMessage.id)).all()
 
 
-def mark_sent(session: Session, outbox_id: int, message_id: int | None, at: datetime, attempts: int) -> None:
-    """Telegram accepted it: the message and the contact it carries say so."""
+def mark_sent(session: Session, outbox_id: int, message_id: int | None, at: datetime, attempts: int) -> bool:
+    """Telegram accepted it: the message and the contact it carries say so. False: erased on its way."""
     row = session.get(OutboxMessage, outbox_id)
     if row is None:
-        return  # erased while it was on its way
+        return False
     row.state, row.message_id, row.sent_at, row.attempts, row.error = OutboxState.SENT, message_id, at, attempts, None
     if row.contact_id is not None and row.lane == "customer":
         stmt = update(Contact).where(Contact.id == row.contact_id, Contact.delivery_error == PENDING)
         session.execute(stmt.values(delivery_error=None, message_id=message_id))
+    return True
+
+
+def still_pending(session: Session, outbox_ids: Sequence[int]) -> set[int]:
+    """Which of these are still owed (an erasure deletes what was queued for its customer)."""
+    if not outbox_ids:
+        return set()
+    stmt = select(OutboxMessage.id).where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.state == OutboxState.PENDING)
+    return set(session.scalars(stmt))
 
 
 def mark_failed(session: Session, outbox_id: int, reason: str, attempts: int) -> OutboxMessage | None:

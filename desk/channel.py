@@ -40,6 +40,10 @@ class TopicGone(Refused):
     """The customer's staff topic was deleted: open a new one and post again."""
 
 
+# Telegram deletes at most this many messages in one call.
+DELETE_AT_ONCE = 100
+
+
 class Channel(Protocol):
     """One way to reach customers and, when `has_staff`, a staff group with a topic per customer."""
 
@@ -66,4 +70,20 @@ class Channel(Protocol):
 
     async def copy_to_staff(self, thread_id: int, from_chat_id: int, message_id: int) -> int:
         """A customer's message, copied into their staff topic."""
+        ...
+
+    async def send_document(self, chat_id: int, filename: str, content: bytes, caption: str) -> int:
+        """A file for a customer (their own copy of their data)."""
+        ...
+
+    async def delete_topic(self, thread_id: int) -> None:
+        """Delete a staff topic with every message in it."""
+        ...
+
+    async def rename_topic(self, thread_id: int, name: str) -> None:
+        """Rename a staff topic (where it may not be deleted)."""
+        ...
+
+    async def delete_staff_messages(self, message_ids: list[int]) -> None:
+        """Delete up to DELETE_AT_ONCE messages in the staff group; ones already gone are skipped."""
         ...

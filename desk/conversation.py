@@ -25,6 +25,7 @@ from desk.flood import Flow
 from desk.intents import Intent
 from desk.language import customer_language, reply_language, settled_language
 from desk.messages import Escalation, Inbound, Outcome, Reply
+from desk.own_copy import own_copy
 from desk.routing import Decision, decide_action, decide_message
 from desk.text_input import clean_text
 from desk.texts import say
@@ -54,7 +55,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     if decision.intent == Intent.RATED and rated is None:
         # Someone else's ticket, no such ticket, or rated already: a forged or stale button, logged as such.
         decision = Decision(Intent.STALE_BUTTON, (Reply(say("stale_button", _language(ctx, inbound, customer, ""))),))
-    if held is not None and decision.intent not in (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET):
+    answered_while_held = (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET, Intent.MY_DATA)
+    if held is not None and decision.intent not in answered_while_held:
         # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
         decision = Decision(Intent.RELAYED, ())
     incoming_id = _record_incoming(session, customer, inbound, text, decision, held.id if held else None)
@@ -83,6 +85,9 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         return _rate(session, ctx, customer, inbound, rated, incoming_id, started)
     if decision.intent == Intent.FORGET:
         return _forget(session, ctx, customer, inbound, incoming_id, started)
+    if decision.intent == Intent.MY_DATA:
+        reply = own_copy(session, customer, _language(ctx, inbound, customer, ""), ctx.clock(), ctx.zone)
+        decision = Decision(Intent.MY_DATA, (reply,))
     if decision.intent == Intent.PICKED and decision.entry_id:
         learning.learn_from_pick(session, ctx, customer, decision.entry_id, ctx.clock())
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, decision, started)
@@ -270,7 +275,7 @@ def _record_answers(
             at=now,
             direction=Direction.OUTBOUND,
             actor=Actor.BOT,
-            kind=ContentKind.TEXT,
+            kind=ContentKind.DOCUMENT if reply.attachment else ContentKind.TEXT,
             text=reply.text,
             intent=decision.intent,
             entry_id=decision.entry_id,
@@ -284,5 +289,5 @@ def _record_answers(
             # Not delivered until Telegram answers; the outbox clears this when it does.
             delivery_error=PENDING,
         )
-        replies.append(Reply(reply.text, reply.buttons, contact_id=contact_id))
+        replies.append(Reply(reply.text, reply.buttons, contact_id=contact_id, attachment=reply.attachment))
     return replies

@@ -22,6 +22,8 @@ class Intent(StrEnum):
     RATED = "rated"
     STAFF_REPLY = "staff_reply"
     FORGET = "forget"
+    # The customer asked for their own copy of what we hold about them.
+    MY_DATA = "my_data"
     # Recorded, but not answered: the customer was sending faster than anyone can read.
     FLOODED = "flooded"
     STALE_BUTTON = "stale_button"

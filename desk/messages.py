@@ -57,12 +57,21 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (the reply's text is its caption)."""
+
+    filename: str
+    content: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send. `text` is plain text: the channel escapes it for its markup."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     contact_id: int | None = None
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from crm_store import ContentKind, Session, find_customer, outbox, relay
 from crm_store.models import Customer, Direction, OutboxMessage
+from crm_store.privacy import StaffTraces, remember_card
 from desk import escalation
 from desk.delivery import set_blocked
 from desk.messages import Envelope, Inbound, Outcome, Reply
@@ -28,6 +29,8 @@ REPLY, RELAY = "reply", "relay"
 # Staff lane: text for the customer's topic (opened if missing), the customer's message copied there,
 # and an alert that goes to the customer's topic when there is one, else to the group's general topic.
 TOPIC, COPY, NOTICE = "topic", "copy", "notice"
+# Staff lane: an erased customer's topic deleted (or renamed and emptied) and their posts elsewhere deleted.
+ERASE = "erase"
 # Room left in a 4096-character post for the lateness line.
 POST_CHARS = 3900
 CUSTOMER_SAYS = "👤 客户："
@@ -37,6 +40,12 @@ TOPIC_NAME_CHARS = 120
 def _envelope(row: OutboxMessage) -> Envelope:
     payload = json.loads(row.payload)
     return Envelope(row.id, row.lane, row.kind, row.chat_id, row.customer_id, row.contact_id, payload, row.created_at)
+
+
+def still_owed(session: Session, envelopes: Sequence[Envelope]) -> list[Envelope]:
+    """Those not erased since they were queued."""
+    pending = outbox.still_pending(session, [envelope.id for envelope in envelopes])
+    return [envelope for envelope in envelopes if envelope.id in pending]
 
 
 def owed(session: Session, *, update_id: int | None = None) -> list[Envelope]:
@@ -60,7 +69,7 @@ def _queue(session: Session, at: datetime, **fields: Any) -> Envelope:
 
 def queue_replies(
     session: Session,
-    customer_id: int,
+    customer_id: int | None,
     chat_id: int,
     replies: Iterable[Reply],
     at: datetime,
@@ -76,13 +85,21 @@ def queue_replies(
             customer_id=customer_id,
             contact_id=reply.contact_id,
             update_id=update_id,
-            payload={
-                "text": reply.text,
-                "buttons": [[[button.label, button.action] for button in row] for row in reply.buttons],
-            },
+            payload=_reply_payload(reply),
         )
         for reply in replies
     ]
+
+
+def _reply_payload(reply: Reply) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "text": reply.text,
+        "buttons": [[[button.label, button.action] for button in row] for row in reply.buttons],
+    }
+    if reply.attachment is not None:
+        # The file travels in the row like any reply's words, and is deleted with the customer on erasure.
+        payload["file"] = {"name": reply.attachment.filename, "content": reply.attachment.content}
+    return payload
 
 
 def queue_relay(
@@ -111,6 +128,17 @@ def queue_to_topic(
     return _queue(
         session, at, lane=STAFF, kind=TOPIC, customer_id=customer_id, update_id=update_id, payload={"text": text}
     )
+
+
+def queue_topic_erasure(session: Session, customer_id: int, traces: StaffTraces, at: datetime) -> Envelope:
+    """Carries only ids (no customer_id: nothing about the person, and not dropped with them)."""
+    payload = {
+        "thread_id": traces.thread_id,
+        "name": f"已删除客户 {customer_id}",
+        "in_topic": traces.in_topic,
+        "elsewhere": traces.elsewhere,
+    }
+    return _queue(session, at, lane=STAFF, kind=ERASE, payload=payload)
 
 
 def queue_notice(session: Session, customer_id: int | None, text: str, at: datetime) -> Envelope:
@@ -221,9 +249,9 @@ def record_sent(
     session: Session, envelope: Envelope, message_id: int | None, attempts: int, now: datetime, staff_chat_id: int
 ) -> None:
     """Telegram accepted it: the outbox row, the contact and the relay map say so."""
-    outbox.mark_sent(session, envelope.id, message_id, now, attempts)
-    if message_id is None or envelope.customer_id is None:
-        return
+    erased = not outbox.mark_sent(session, envelope.id, message_id, now, attempts)
+    if erased or message_id is None or envelope.customer_id is None:
+        return  # an erased customer gets no new relay-map rows
     source = envelope.payload
     if envelope.kind == RELAY:
         relay.record_relay(
@@ -297,6 +325,11 @@ def link_topic(session: Session, customer_id: int, chat_id: int, thread_id: int,
 
 def forget_topic(session: Session, customer_id: int) -> None:
     relay.unlink_topic(session, customer_id)
+
+
+def record_card(session: Session, customer_id: int, message_id: int) -> None:
+    """The card's id, so an erasure can delete it where Telegram will not delete the whole topic."""
+    remember_card(session, customer_id, message_id)
 
 
 def topic_name(customer: Customer) -> str:

@@ -131,6 +131,8 @@ def _decide_command(text: str, language: str, business: str) -> Decision:
         return _plain(Intent.HELP, "help", language)
     if name == "forget":
         return Decision(Intent.FORGET, ())
+    if name == "mydata":
+        return Decision(Intent.MY_DATA, ())
     if name in ("complain", "complaint", "tousu"):
         return Decision(Intent.COMPLAINT, ())
     unknown = say("unknown_command", language) + "\n\n" + say("help", language)

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from desk import metrics, outbox
-from desk.channel import Channel, DeliveryError, TopicGone, Unreachable
+from desk.channel import DELETE_AT_ONCE, Channel, DeliveryError, TopicGone, Unreachable
 from desk.messages import Envelope
-from desk.outbox import COPY, CUSTOMER, RELAY, STAFF, TOPIC, Post
+from desk.outbox import COPY, CUSTOMER, ERASE, RELAY, STAFF, TOPIC, Post
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,6 +97,9 @@ class Sender:
         self._stop_event = asyncio.Event()
         self._pacer = Pacer(self.policy.staff_per_minute)
         self.staff_posts = 0
+        # Held while one customer's posts go to the staff group: an erasure waits, so nothing it deletes
+        # is posted (or a topic opened for it) behind its back.
+        self.staff_batch = asyncio.Lock()
 
     # -- taking work -------------------------------------------------------------------------------
 
@@ -211,6 +214,10 @@ class Sender:
             return await self.channel.copy_to_customer(
                 chat_id, source["from_chat"], source["message_id"], source.get("reply_to")
             )
+        attached = envelope.payload.get("file")
+        if attached:
+            content = attached["content"].encode("utf-8")
+            return await self.channel.send_document(chat_id, attached["name"], content, envelope.payload["text"])
         return await self.channel.send_reply(chat_id, envelope.reply)
 
     async def _refused(self, envelope: Envelope, exc: DeliveryError, attempts: int) -> None:
@@ -248,7 +255,8 @@ class Sender:
                 continue
             batch = self._take_batch()
             try:
-                await self._post_batch(batch)
+                async with self.staff_batch:
+                    await self._post_batch(batch)
             except Stopping:
                 return
             except Exception as exc:  # the rows stay pending; the sweep brings them back
@@ -269,8 +277,12 @@ class Sender:
         return batch
 
     async def _post_batch(self, batch: list[Envelope]) -> None:
+        if batch[0].kind == ERASE:  # carries no customer_id, so it is always alone in its batch
+            await self._erase_topic(batch[0])
+            return
         customer_id = batch[0].customer_id
-        remaining = list(batch)
+        # What waited in memory for an erased customer is gone from the store: it is not posted.
+        remaining = await self._run(outbox.still_owed, batch)
         while remaining:
             now = self._clock()
             # Other customers waiting, or this waited already: the group is behind its limit, so post less.
@@ -285,7 +297,11 @@ class Sender:
             posts = outbox.plan_posts(card, remaining, late, coalesce=behind)
             try:
                 for post in posts:
-                    await self._post(thread_id, post)
+                    message_id = await self._post(thread_id, post)
+                    if card is not None and customer_id is not None and message_id is not None:
+                        # The first post carries the card: kept, for an erasure that cannot delete the topic.
+                        await self._run(outbox.record_card, customer_id, message_id)
+                        card = None
                     remaining = [e for e in remaining if e not in post.envelopes]
             except TopicGone:
                 # Someone deleted the topic: forget it and open a new one (with a fresh card) for the rest.
@@ -312,7 +328,7 @@ class Sender:
         linked = await self._run(outbox.link_topic, customer_id, self._staff_chat(), opened, self._clock())
         return linked, card if linked == opened else None
 
-    async def _post(self, thread_id: int | None, post: Post) -> None:
+    async def _post(self, thread_id: int | None, post: Post) -> int | None:
         if post.copy is not None:
             source = post.copy.payload
             assert thread_id is not None
@@ -329,7 +345,7 @@ class Sender:
                 await self._run(
                     outbox.record_refused, envelope, exc.reason, 1, unreachable=False, now=self._clock(), staff=True
                 )
-            return
+            return None
         self.staff_posts += 1
         now = self._clock()
         for envelope in post.envelopes:
@@ -338,6 +354,34 @@ class Sender:
             await self._run(
                 outbox.record_posted, post.envelopes, message_id, attempts, self._clock(), self._staff_chat()
             )
+        return message_id
+
+    async def _erase_topic(self, envelope: Envelope) -> None:
+        """An erased customer leaves the staff group: their topic goes, then their posts elsewhere.
+
+        Telegram may refuse to delete a topic (the bot lacks the right): it is renamed to a neutral name
+        and what we know was posted in it is deleted in batches. A refusal never undoes the erasure in the store.
+        """
+        plan = envelope.payload
+        thread_id = plan.get("thread_id")
+        leftovers = list(plan.get("elsewhere", []))
+        if thread_id is not None and not await self._try(lambda: self.channel.delete_topic(thread_id)):
+            await self._try(lambda: self.channel.rename_topic(thread_id, plan["name"]))
+            leftovers = list(plan.get("in_topic", [])) + leftovers
+        # A few calls, not one per message: deletions count against the group's ~20 requests a minute too.
+        for start in range(0, len(leftovers), DELETE_AT_ONCE):
+            chunk = leftovers[start : start + DELETE_AT_ONCE]
+            await self._try(lambda chunk=chunk: self.channel.delete_staff_messages(chunk))
+        await self._run(outbox.record_sent, envelope, None, 1, self._clock(), self._staff_chat())
+
+    async def _try(self, call: Callable[[], Awaitable[object]]) -> bool:
+        """Retried while Telegram is busy; False once it refuses for good (already gone, no right)."""
+        try:
+            await self._keep_trying(call)
+        except DeliveryError as exc:
+            log.info("outbox: staff group clean-up step refused (%s)", exc.reason)
+            return False
+        return True
 
     async def _keep_trying(self, send: Callable[[], Awaitable[T]]) -> tuple[T, int]:
         """Staff must see every ticket: transient failures are retried until they pass (or we stop)."""

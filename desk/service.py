@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
 from crm_store import STORE_DOWN, Session, Store
 from crm_store.dead_letters import record_dead_letter
-from desk import deadlines, metrics, outbox
+from crm_store.tickets import Who
+from desk import deadlines, metrics, outbox, privacy
 from desk.channel import Channel, DeliveryError
 from desk.context import DeskContext
 from desk.conversation import handle_inbound
@@ -181,6 +184,33 @@ class Desk:
         queued = await self.run(deadlines.sweep_and_queue, self.context)
         self.submit(queued)
         return len(queued)
+
+    async def erase(self, customer_id: int, who: Who, reason: str | None = None) -> int | None:
+        """Erase a customer (a manager confirmed): the store, then what still waits in the spool.
+
+        Holding the replay lock: a spooled message replayed in between would come back as a new customer.
+        """
+        async with self._replaying, self._staff_quiet():
+            staff = self.context.staff_available
+            told = await self.run(privacy.erase_and_tell, customer_id, who, self.context.clock(), reason, staff=staff)
+            if told is None:
+                return None
+            if self.spool is not None:
+                await asyncio.to_thread(self.spool.erase, told.channel, told.external_id)
+        self.submit(told.outbox)
+        return told.anonymised
+
+    async def forget_old_texts(self, keep_days: int) -> privacy.Blanked | None:
+        """The daily retention job: blank texts older than `keep_days` (0: keep them)."""
+        if keep_days <= 0:
+            return None
+        blanked = await self.run(privacy.blank_old_texts, self.context.clock(), keep_days)
+        log.info("retention: texts older than %d days blanked: %s", keep_days, blanked)
+        return blanked
+
+    def _staff_quiet(self) -> AbstractAsyncContextManager[object]:
+        """No staff post in flight (see Sender.staff_batch); nothing to wait for without a sender."""
+        return self.sender.staff_batch if self.sender is not None else contextlib.nullcontext()
 
     async def keep_dead_letter(self, raw: dict[str, Any], error: str) -> None:
         """Keep an update no channel could read; raises STORE_DOWN when the store cannot take it yet."""

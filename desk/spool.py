@@ -66,12 +66,34 @@ class Spool:
         temporary.write_text("".join(lines), encoding="utf-8")
         os.replace(temporary, batch)
 
+    def erase(self, channel: str, external_id: str) -> int:
+        """Drop what one customer wrote (erasure); how many contacts went. Not while a replay runs."""
+        erased = 0
+        with self._lock:
+            for path in self._files():
+                lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+                kept = [line for line in lines if not _written_by(line, channel, external_id)]
+                if len(kept) == len(lines):
+                    continue
+                erased += len(lines) - len(kept)
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text("".join(kept), encoding="utf-8")
+                os.replace(temporary, path)
+        return erased
+
     def _files(self) -> list[Path]:
         if not self.folder.exists():
             return []
         return sorted(self.folder.glob(f"{REPLAYING_PREFIX}*.jsonl")) + [
             path for path in [self.folder / ACTIVE] if path.exists()
         ]
+
+
+def _written_by(line: str, channel: str, external_id: str) -> bool:
+    if not line.strip():
+        return False
+    customer = json.loads(line).get("customer", {})
+    return customer.get("channel") == channel and customer.get("external_id") == external_id
 
 
 def _to_json(inbound: Inbound) -> dict[str, object]:

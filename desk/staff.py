@@ -42,7 +42,7 @@ STAFF_HELP = (
     "/tag 标签 [kind]  /untag 标签  /note 内部备注（不会发给客户）  /cause 原因  /priority urgent|high|normal|low\n"
     "/region 地区  /history 客户档案与最近记录  /queue 待处理工单（任何话题）\n"
     "/link 条目编号：把客户最近的问题记为该知识条目的新问法（经理 /review 审核）\n"
-    "/erase 客户编号：经理确认删除客户数据（客户用 /forget 申请）\n"
+    "/erase 客户编号 [原因]：经理删除客户数据，按按钮确认（客户用 /forget 申请；没有申请时须写明原因）\n"
     "在话题里直接发消息 = 回复客户；回复客户的某条消息 = 回复到那一条。"
 )
 

@@ -20,14 +20,16 @@ TEXTS: dict[str, dict[str, str]] = {
             "我可以回答订单、配送、退换货、退款、发票、会员积分、门店和维修等问题。\n"
             "• 直接输入问题，例如「快递怎么还没到」\n"
             "• /start 重新开始  • /help 查看帮助  • /complain 投诉\n"
-            "• 发送「转人工」或点击按钮联系工作人员"
+            "• 发送「转人工」或点击按钮联系工作人员\n"
+            "• /mydata 领取我们保存的您的数据  • /forget 申请删除"
         ),
         "en": (
             "I can answer questions about orders, delivery, returns, refunds, invoices, membership, "
             "stores and repairs.\n"
             "• Just type your question\n"
             "• /start to begin again  • /help for this help  • /complain to file a complaint\n"
-            '• Send "human" or press the button to reach a person'
+            '• Send "human" or press the button to reach a person\n'
+            "• /mydata for a copy of your data  • /forget to have it erased"
         ),
     },
     "unknown_command": {
@@ -133,6 +135,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "erased": {
         "zh": "您的个人数据和聊天记录已按您的要求删除。",
         "en": "Your personal data and messages have been erased as you asked.",
+    },
+    "my_data": {
+        "zh": "这是我们保存的您的数据（个人资料、聊天记录、工单和标签），UTF-8 编码的 JSON 文件。",
+        "en": "Here is the data we hold about you (profile, messages, tickets and tags), as a UTF-8 JSON file.",
+    },
+    "my_data_again": {
+        "zh": "您今天已经领取过一次数据副本了。每天可以领取一次，{day} 起可以再次申请。",
+        "en": "You already received a copy of your data today. One copy a day: you can ask again from {day}.",
+    },
+    "erased_by_shop": {
+        "zh": "我们已删除您在本店客服的个人数据和聊天记录。",
+        "en": "We have erased your personal data and messages with our customer service.",
     },
     "slow_down": {
         "zh": "您的消息我们都收到了，请稍等片刻，我们会逐条处理。",

@@ -10,13 +10,14 @@ from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, C
 
 from desk.service import STORE_DOWN
 from handlers.context import DESK_KEY, SETTINGS_KEY
-from handlers.customer import on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
+from handlers.customer import keep_texts, on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
 from handlers.knowledge_admin import register_knowledge_handlers
 from handlers.manager import register_manager_handlers
 from handlers.render import send_html
 from handlers.staff import check_deadlines, register_staff_handlers
 
 log = logging.getLogger(__name__)
+DAY_SECONDS = 24 * 3600
 STORE_DOWN_NOTICE = "⚠️ 数据库暂时不可用：刚才的操作没有执行，消息也没有转给客户，请稍后重试。"
 
 
@@ -41,6 +42,9 @@ def register_handlers(application: Application) -> None:
         # Contacts spooled while the database was down are recorded as soon as it is back.
         replay = settings.database.replay_seconds
         application.job_queue.run_repeating(replay_spooled, interval=replay, first=min(replay, 1.0), name="spool")
+        if settings.privacy.keep_texts_days:
+            # Once a day is enough for a limit counted in days; the first run soon after start-up.
+            application.job_queue.run_repeating(keep_texts, interval=DAY_SECONDS, first=60, name="retention")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

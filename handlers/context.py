@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
+from desk.privacy import Offers
 from desk.service import Desk
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 DESK_KEY = "desk"
 SETTINGS_KEY = "settings"
+OFFERS_KEY = "erase_offers"
 
 
 def desk_of(context: ContextTypes.DEFAULT_TYPE) -> Desk:
@@ -22,3 +24,8 @@ def desk_of(context: ContextTypes.DEFAULT_TYPE) -> Desk:
 
 def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data[SETTINGS_KEY]
+
+
+def offers_of(context: ContextTypes.DEFAULT_TYPE) -> Offers:
+    """The erase confirmations waiting for a manager's press (made on first use)."""
+    return context.bot_data.setdefault(OFFERS_KEY, Offers())

@@ -42,6 +42,11 @@ async def replay_spooled(context: ContextTypes.DEFAULT_TYPE) -> None:
     await desk_of(context).replay_spool()
 
 
+async def keep_texts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The daily retention job: texts older than `[privacy] keep_texts_days` are blanked."""
+    await desk_of(context).forget_old_texts(settings_of(context).privacy.keep_texts_days)
+
+
 async def _answer(context: ContextTypes.DEFAULT_TYPE, inbound: Inbound) -> None:
     # The desk records the contact and queues its replies and staff posts in one transaction; the
     # outbox sends them, so a slow staff group never holds up this customer or the next.

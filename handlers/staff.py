@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from desk import privacy, staff
 from desk.messages import Who, staff_member
-from handlers.context import desk_of, settings_of
+from handlers.context import desk_of, offers_of, settings_of
 from handlers.inbound import message_kind
 from handlers.render import send_html
 
 log = logging.getLogger(__name__)
 NOT_STAFF = "⛔ 这个群里的命令只有工作人员可以使用。"
+NOT_MANAGER = "⛔ 只有经理可以确认删除客户数据。"
+# Callback data of the erase confirmation's buttons (the customers' buttons never start with "staff:").
+STAFF_BUTTON = "staff:"
+ERASE_YES, ERASE_NO = f"{STAFF_BUTTON}erase:", f"{STAFF_BUTTON}keep:"
 
 
 def register_staff_handlers(application: Application, group_chat_id: int) -> None:
@@ -27,6 +32,8 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
     # New messages only: editing "/note …" to fix a typo must not run the command again.
     application.add_handler(MessageHandler(group & filters.COMMAND & filters.UpdateType.MESSAGE, on_staff_command))
     application.add_handler(MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, on_staff_message))
+    # Before the customers' button handler, which would take these presses for stale customer buttons.
+    application.add_handler(CallbackQueryHandler(on_staff_button, pattern=f"^{STAFF_BUTTON}"))
 
 
 def _who(update: Update) -> Who:
@@ -92,27 +99,69 @@ async def check_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _erase(
     context: ContextTypes.DEFAULT_TYPE, message: Message, user_id: int, argument: str, thread_id: int | None
 ) -> None:
-    """A manager confirms a customer's erasure; the customer is told, the erasure is recorded."""
+    """Step one of an erasure: the manager sees who it is and gets a confirm button only they can press."""
     if not settings_of(context).roles.is_manager(user_id):
-        await send_html(context.bot, message.chat_id, "⛔ 只有经理可以确认删除客户数据。", thread_id=thread_id)
+        await send_html(context.bot, message.chat_id, NOT_MANAGER, thread_id=thread_id)
         return
-    if not argument.isdigit():
-        await send_html(context.bot, message.chat_id, "用法：/erase 客户编号", thread_id=thread_id)
+    number, _, reason = argument.partition(" ")
+    if not number.isdigit():
+        await send_html(context.bot, message.chat_id, "用法：/erase 客户编号 [原因]", thread_id=thread_id)
         return
     desk = desk_of(context)
-    who = staff_member(user_id, message.from_user.full_name if message.from_user else None)
-    result = await desk.run(privacy.erase_and_tell, int(argument), who, desk.context.clock())
-    if result is None:
-        await send_html(context.bot, message.chat_id, f"没有编号为 {argument} 的客户。", thread_id=thread_id)
+    shown = await desk.run(privacy.preview, int(number))
+    problem = privacy.refusal(shown, number, reason.strip())
+    if problem is not None or shown is None:
+        await send_html(context.bot, message.chat_id, problem or "", thread_id=thread_id)
         return
-    anonymised, told = result
-    await send_html(
-        context.bot,
-        message.chat_id,
-        f"🗑 已删除客户 {argument} 的数据：{anonymised} 条记录已匿名化。",
-        thread_id=thread_id,
-    )
-    desk.submit(told)
+    token = offers_of(context).make(shown.customer_id, user_id, reason.strip(), desk.context.clock())
+    buttons = [
+        InlineKeyboardButton("🗑 确认删除", callback_data=f"{ERASE_YES}{token}"),
+        InlineKeyboardButton("取消", callback_data=f"{ERASE_NO}{token}"),
+    ]
+    text = privacy.confirmation_text(shown, reason.strip(), desk.context.zone)
+    markup = InlineKeyboardMarkup([buttons])
+    await send_html(context.bot, message.chat_id, text, thread_id=thread_id, markup=markup)
+
+
+async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step two: the confirm (or cancel) button under an /erase, pressed in the staff group."""
+    query = update.callback_query
+    if query is None or query.message is None or query.message.chat.id != settings_of(context).staff_group.chat_id:
+        if query is not None:
+            await query.answer()
+        return
+    user_id = query.from_user.id
+    if not settings_of(context).roles.is_manager(user_id):
+        await query.answer(NOT_MANAGER, show_alert=True)
+        return
+    data = query.data or ""
+    if data.startswith(ERASE_NO):
+        cancelled = offers_of(context).cancel(data.removeprefix(ERASE_NO), user_id)
+        await query.answer("已取消" if cancelled else "只有发起删除的经理可以取消。", show_alert=not cancelled)
+        if cancelled:
+            await _settle(query.message, "已取消删除，数据保持不变。")
+        return
+    desk = desk_of(context)
+    offer = offers_of(context).take(data.removeprefix(ERASE_YES), user_id, desk.context.clock())
+    if isinstance(offer, str):
+        await query.answer(offer, show_alert=True)
+        return
+    await query.answer()
+    who = staff_member(user_id, query.from_user.full_name)
+    anonymised = await desk.erase(offer.customer_id, who, offer.reason or None)
+    if anonymised is None:
+        await _settle(query.message, f"没有编号为 {offer.customer_id} 的客户。")
+        return
+    # The question named the customer: the answer in its place does not.
+    await _settle(query.message, f"🗑 已删除客户 {offer.customer_id} 的数据：{anonymised} 条记录已匿名化。")
+
+
+async def _settle(message: MaybeInaccessibleMessage, text: str) -> None:
+    """Replace the confirm question (and its buttons) by what became of it."""
+    try:
+        await message.get_bot().edit_message_text(text, message.chat.id, message.message_id, reply_markup=None)
+    except TelegramError as exc:  # e.g. it sat in the erased customer's topic, already deleted
+        log.info("erase confirmation not edited (%s)", exc.__class__.__name__)
 
 
 def _has_content(message: Message) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from desk.channel import Refused, TopicGone, TryLater, Unreachable
@@ -56,6 +56,22 @@ class TelegramChannel:
             return copied.message_id
 
         return await _translated(copy)
+
+    async def send_document(self, chat_id: int, filename: str, content: bytes, caption: str) -> int:
+        async def send() -> int:
+            sent = await self.bot.send_document(chat_id, InputFile(content, filename=filename), caption=caption)
+            return sent.message_id
+
+        return await _translated(send)
+
+    async def delete_topic(self, thread_id: int) -> None:
+        await _translated(lambda: self.bot.delete_forum_topic(self.staff_chat_id, thread_id))
+
+    async def rename_topic(self, thread_id: int, name: str) -> None:
+        await _translated(lambda: self.bot.edit_forum_topic(self.staff_chat_id, thread_id, name=name))
+
+    async def delete_staff_messages(self, message_ids: list[int]) -> None:
+        await _translated(lambda: self.bot.delete_messages(self.staff_chat_id, message_ids))
 
 
 async def _translated(call: Callable[[], Awaitable[T]]) -> T:

@@ -170,6 +170,12 @@ async def test_replies_copies_forwards_edits_and_deletes(fake: FakeBotApi, bot: 
     assert await bot.delete_message(USER, reply.message_id)
     with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(USER, reply.message_id)
+    # Several at once, the gone ones skipped; a deleted topic takes its messages with it.
+    other = await bot.send_message(GROUP, "其他话题")
+    assert await bot.delete_messages(GROUP, [forwarded.message_id, reply.message_id])
+    assert (GROUP, forwarded.message_id) not in fake.messages
+    assert await bot.delete_forum_topic(GROUP, topic.message_thread_id)
+    assert (GROUP, copied.message_id) not in fake.messages and (GROUP, other.message_id) in fake.messages
 
 
 async def test_chat_and_member_lookups_parse(fake: FakeBotApi, bot: Bot) -> None:

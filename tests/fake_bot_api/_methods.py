@@ -157,6 +157,14 @@ class BotApiMethods(ApiState):
         del self.messages[(msg["chat"]["id"], msg["message_id"])]
         return True
 
+    def _api_deletemessages(self, p: JSONDict, f: Any) -> bool:
+        chat_id, ids = self._chat_id(p), p.get("message_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad("message_ids must be a list of 1-100 ids")
+        for message_id in ids:  # like Telegram, messages that are gone are skipped
+            self.messages.pop((chat_id, message_id), None)
+        return True
+
     def _api_answercallbackquery(self, p: JSONDict, f: Any) -> bool:
         if str(p.get("callback_query_id")) not in self._callback_ids:
             raise bad("query is too old and response timeout expired or query ID is invalid")
@@ -201,7 +209,14 @@ class BotApiMethods(ApiState):
         return True
 
     def _api_deleteforumtopic(self, p: JSONDict, f: Any) -> bool:
-        self.delete_topic(*self._topic(p))
+        chat_id, thread = self._topic(p)
+        self.delete_topic(chat_id, thread)
+        # Like Telegram, every message in the topic goes with it.
+        gone = [
+            key for key, msg in self.messages.items() if key[0] == chat_id and msg.get("message_thread_id") == thread
+        ]
+        for key in gone:
+            del self.messages[key]
         return True
 
     def _api_getchat(self, p: JSONDict, f: Any) -> JSONDict:
