@@ -43,6 +43,9 @@ class SenderPolicy:
     sweep_seconds: float = 30.0
     # Calls into the staff group per minute (Telegram allows about 20); 0: not paced here.
     staff_per_minute: float = 0.0
+    # Several workers share the store: what they queue reaches this sender only through it, so even this
+    # process's own messages are taken from the store, in its order (one chat's replies in sequence).
+    from_store: bool = False
 
 
 class Pacer:
@@ -99,6 +102,7 @@ class Sender:
         # Ids settled while a pick-up's read was under way: that read may still show them as pending.
         self._settled_during: list[set[int]] = []
         self._stop_event = asyncio.Event()
+        self._wake = asyncio.Event()
         self._pacer = Pacer(self.policy.staff_per_minute)
         self.staff_posts = 0
         # Held while one customer's posts go to the staff group: an erasure waits, so nothing it deletes
@@ -121,6 +125,16 @@ class Sender:
         """
         if not self.active or self._stopping:
             return
+        if self.policy.from_store:
+            self.wake()
+            return
+        self._take(envelopes)
+
+    def wake(self) -> None:
+        """Look in the store now (new rows were queued, here or by another worker)."""
+        self._wake.set()
+
+    def _take(self, envelopes: Iterable[Envelope]) -> None:
         for envelope in envelopes:
             if envelope.id in self._known:
                 continue
@@ -147,6 +161,7 @@ class Sender:
         self._stopping = True
         self._stop_event.set()
         self._staff_wake.set()
+        self._wake.set()
         tasks = [*self._chat_tasks.values(), *self._tasks]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=timeout)
@@ -168,9 +183,9 @@ class Sender:
             self._settled_during.remove(settled)
         # A row sent while the read ran is pending in what it returned: it must not go out twice.
         fresh = [envelope for envelope in owed if envelope.id not in self._known and envelope.id not in settled]
-        if fresh:
+        if fresh and not self.policy.from_store:
             log.info("outbox: %d pending messages picked up", len(fresh))
-        self.submit(fresh)
+        self._take(fresh)
 
     def _forget(self, envelope_id: int) -> None:
         """This sender no longer holds the row (settled, or left for a later pick-up)."""
@@ -181,7 +196,11 @@ class Sender:
     async def _sweep(self) -> None:
         with contextlib.suppress(Stopping):
             while True:
-                await self._pause(self.policy.sweep_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.sweep_seconds)
+                if self._stopping:
+                    raise Stopping
+                self._wake.clear()  # before reading: rows queued during the read wake the next round
                 await self._pick_up()
 
     # -- the customer lane -------------------------------------------------------------------------

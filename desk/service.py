@@ -17,6 +17,7 @@ from crm_store import STORE_DOWN, Session, Store
 from crm_store.dead_letters import record_dead_letter
 from crm_store.leases import Lease, StoreInUse, serialise_customer
 from crm_store.tickets import Who
+from crm_store.wakeups import OutboxListener, announce_outbox
 from desk import deadlines, metrics, outbox, privacy
 from desk.channel import Channel, DeliveryError
 from desk.context import DeskContext
@@ -59,6 +60,8 @@ class Desk:
         # Several workers on one PostgreSQL: the lease holder sends the outbox and runs the sweeps.
         self.lease = Lease(store.engine)
         self._lease_task: asyncio.Task[None] | None = None
+        self._listener: OutboxListener | None = None
+        self._announcing: set[asyncio.Task[None]] = set()
         self._channel: Channel | None = None
         self._policy: SenderPolicy | None = None
         # While contacts wait in the spool, newer ones of the same chats must not overtake them.
@@ -81,7 +84,9 @@ class Desk:
         policy = policy or SenderPolicy()
         if not self.store.is_sqlite:
             # Rows another worker queued reach this one only through the store: it looks for them often.
-            policy = replace(policy, sweep_seconds=min(policy.sweep_seconds, self.workers.pickup_seconds))
+            policy = replace(
+                policy, sweep_seconds=min(policy.sweep_seconds, self.workers.pickup_seconds), from_store=True
+            )
         self._policy = policy
         self.sender = self._new_sender()
         if self.store.is_sqlite:  # one process (claim_store): it always leads
@@ -113,6 +118,9 @@ class Desk:
         if got and self.sender is not None and not self.sender.active:
             log.warning("this worker holds the lease: it sends the outbox and runs the deadline sweep")
             await self.sender.start()
+            loop, sender = asyncio.get_running_loop(), self.sender
+            self._listener = OutboxListener(self.store.engine, lambda: loop.call_soon_threadsafe(sender.wake))
+            self._listener.start()
         elif not got and self._lease_task is None:
             log.warning("another worker holds the lease: this one handles updates and leaves sending to it")
 
@@ -127,6 +135,7 @@ class Desk:
                 # Another worker may hold it now: stop sending at once, so nothing goes out twice.
                 log.error("lease lost: this worker stops sending and stands by")
                 assert self.sender is not None
+                await self._stop_listening()
                 await self.sender.stop(0)
                 self.sender = self._new_sender()
 
@@ -136,6 +145,7 @@ class Desk:
             self._lease_task.cancel()
             await asyncio.gather(self._lease_task, return_exceptions=True)
             self._lease_task = None
+        await self._stop_listening()
         if self.sender is not None:
             await self.sender.stop(timeout)
             self.sender = None
@@ -143,10 +153,30 @@ class Desk:
             # Another worker takes over at its next try rather than when this connection times out.
             await asyncio.to_thread(self.lease.release)
 
+    async def _stop_listening(self) -> None:
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
+
     def submit(self, envelopes: list[Envelope]) -> None:
-        """Hand what a unit of work queued to the sender (it is already safe in the store)."""
-        if self.sender is not None and envelopes:
+        """Hand what a unit of work queued to the sender (it is already safe in the store).
+
+        A worker without the lease tells the holder instead, through the store.
+        """
+        if self.sender is None or not envelopes:
+            return
+        if self.sender.active:
             self.sender.submit(envelopes)
+        elif not self.store.is_sqlite:
+            task = asyncio.get_running_loop().create_task(self._announce())
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self) -> None:
+        try:
+            await self.run(announce_outbox)
+        except Exception as exc:  # the holder's poll finds the rows anyway, a moment later
+            log.warning("outbox: lease holder not told (%s)", exc.__class__.__name__)
 
     @property
     def kb(self) -> KnowledgeBase:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -59,6 +60,10 @@ async def test_two_first_messages_at_two_workers_make_one_topic(tmp_path: Path, 
     assert rows(postgres_url, "select count(*) from customers") == [(1,)]
     assert rows(postgres_url, "select count(*) from tickets") == [(1,)]
     assert rows(postgres_url, "select count(*) from staff_topics") == [(1,)]
+
+
+def _text(payload: object) -> str:
+    return (json.loads(payload) if isinstance(payload, str) else payload)["text"]
 
 
 def owed_replies(chat: int) -> int:
@@ -130,6 +135,7 @@ async def test_killing_the_sending_worker_loses_nothing_and_reminders_go_on(tmp_
         rows(postgres_url, "select chat_id, count(*) from outbox where lane = 'customer' and state = 'sent' group by 1")
     )
     pending = rows(postgres_url, "select count(*) from outbox where state = 'pending'")
+    queued = rows(postgres_url, "select chat_id, payload from outbox where lane = 'customer' order by update_id, id")
     doubled = sum(replies[c] - sent_rows.get(c, 0) for c in chats)
     print(
         f"\nworkers: leader killed after {posted_at_kill}/{total} updates; {delivery.redelivered} redeliveries; "
@@ -142,6 +148,10 @@ async def test_killing_the_sending_worker_loses_nothing_and_reminders_go_on(tmp_
     for ids in pushed.values():  # and in each chat's own order
         assert [u for u in recorded if u in set(ids)] == ids
     assert all(replies[c] >= owed_replies(c) for c in chats)
+    for chat in chats:  # each chat's replies arrived in the order of the messages they answer
+        expected = [_text(payload) for c, payload in queued if c == chat]
+        arrived = list(dict.fromkeys(c.params["text"] for c in mine if c.params["chat_id"] == chat))
+        assert arrived == expected, chat
     assert pending == [(0,)]
     # Telegram takes no idempotency key: a message the dying sender had sent but not yet marked goes out
     # again from its successor. Only those: every second copy is of one sent in the instant before the kill.
