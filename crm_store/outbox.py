@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,12 +46,25 @@ def enqueue(
     return session.execute(insert(table).returning(table.c.id), values).scalar_one()
 
 
-def pending(session: Session, *, update_id: int | None = None) -> Sequence[OutboxMessage]:
-    """What is still owed, oldest first (all of it, or what one update produced)."""
-    stmt = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING)
+# Ids per IN (...) list: well below SQLite's limit on bound parameters.
+CHUNK = 500
+
+
+def pending(session: Session, *, update_id: int | None = None, skip: Collection[int] = ()) -> Sequence[OutboxMessage]:
+    """What is still owed, oldest first (all of it, or what one update produced), but the rows in `skip`.
+
+    The sender asks often and already holds many of the rows: their ids are read first, the rest whole.
+    """
+    ids = select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.PENDING)
     if update_id is not None:
-        stmt = stmt.where(OutboxMessage.update_id == update_id)
-    return session.scalars(stmt.order_by(OutboxMessage.id)).all()
+        ids = ids.where(OutboxMessage.update_id == update_id)
+    wanted = sorted(outbox_id for outbox_id in session.scalars(ids) if outbox_id not in skip)
+    rows: list[OutboxMessage] = []
+    for start in range(0, len(wanted), CHUNK):  # a backlog after a long outage may hold many thousands
+        chunk = wanted[start : start + CHUNK]
+        stmt = select(OutboxMessage).where(OutboxMessage.id.in_(chunk), OutboxMessage.state == OutboxState.PENDING)
+        rows.extend(session.scalars(stmt.order_by(OutboxMessage.id)))
+    return rows
 
 
 def mark_sent(session: Session, outbox_id: int, message_id: int | None, at: datetime, attempts: int) -> bool:

@@ -9,7 +9,7 @@ customer's way, and what waits in it for one customer is posted together.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,9 +48,9 @@ def still_owed(session: Session, envelopes: Sequence[Envelope]) -> list[Envelope
     return [envelope for envelope in envelopes if envelope.id in pending]
 
 
-def owed(session: Session, *, update_id: int | None = None) -> list[Envelope]:
-    """Everything still pending (after a restart), or what one redelivered update still owes."""
-    return [_envelope(row) for row in outbox.pending(session, update_id=update_id)]
+def owed(session: Session, *, update_id: int | None = None, skip: Collection[int] = ()) -> list[Envelope]:
+    """Everything still pending (after a restart), or what one redelivered update still owes; not `skip`."""
+    return [_envelope(row) for row in outbox.pending(session, update_id=update_id, skip=skip)]
 
 
 def _queue(session: Session, at: datetime, **fields: Any) -> Envelope:

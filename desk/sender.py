@@ -175,7 +175,7 @@ class Sender:
         settled: set[int] = set()
         self._settled_during.append(settled)
         try:
-            owed = await self._run(outbox.owed)
+            owed = await self._run(outbox.owed, skip=frozenset(self._known))
         except Exception as exc:  # the store may be down; the sweep tries again
             log.error("outbox: pending messages not read (%s)", exc.__class__.__name__)
             return
