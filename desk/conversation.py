@@ -114,6 +114,7 @@ def _escalate(
         intent=decision.intent,
         language=language,
         now=ctx.clock(),
+        hours=ctx.hours,
     )
     ticket = registered.ticket
     link_to_ticket(session, incoming_id, ticket.id)

@@ -19,6 +19,7 @@ from crm_store.models import Actor, Customer, TagSource, Ticket, TicketStatus
 from crm_store.tickets import Who
 from desk.complaints import ComplaintPolicy, due_time, priority_for
 from desk.dates import local_time
+from desk.hours import BusinessHours, is_open, next_open
 from desk.intents import Intent
 from desk.texts import say
 
@@ -42,6 +43,7 @@ def register(
     intent: Intent,
     language: str,
     now: datetime,
+    hours: BusinessHours | None = None,
 ) -> Registered:
     """Open a ticket (or reopen the last one, as configured) for a complaint or a request for a person."""
     who = Who(Actor.CUSTOMER, name=customer.display_name or None)
@@ -69,6 +71,9 @@ def register(
     since = now - timedelta(days=policy.repeat_days)
     if tickets.count_tickets_since(session, customer.id, since) >= policy.repeat_count:
         tag_store.add_tag(session, customer.id, tag_store.REPEAT_COMPLAINANT, source=TagSource.RULE, at=now)
+    away = hours is not None and not is_open(now, hours)
+    if away and key == "handoff_ack":
+        key = "handoff_away"
     customer_text = say(
         key,
         language,
@@ -76,6 +81,9 @@ def register(
         cause=cause_label(ticket.cause, language),
         due=local_time(ticket.due_at, zone, language),
     )
+    if away and hours is not None:
+        back = local_time(next_open(now, hours), zone, language)
+        customer_text += "\n" + say("away", language, back=back)
     return Registered(ticket, customer_text, ticket_header(ticket, zone, reopened=reopened is not None))
 
 

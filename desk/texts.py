@@ -94,6 +94,21 @@ TEXTS: dict[str, dict[str, str]] = {
             "They will reply here as soon as possible, at the latest by {due}. Feel free to describe your question."
         ),
     },
+    # Out of business hours the promise stays, but nobody pretends a person is there now.
+    "away": {
+        "zh": (
+            "现在是非工作时间，工作人员将于 {back} 上班，届时会第一时间处理。"
+            "在此期间您在这里留下的消息都会保留并转给负责的同事，常见问题我也可以继续为您解答。"
+        ),
+        "en": (
+            "Our team is away right now and back at {back}, when your case comes first. "
+            "Meanwhile everything you write here is kept for them, and I can still answer common questions."
+        ),
+    },
+    "handoff_away": {
+        "zh": "好的，已为您登记人工服务，工单号 {number}，最迟在 {due} 前给您答复。",
+        "en": "Sure, a member of our team will take over: ticket {number}, with an answer by {due} at the latest.",
+    },
     "reopened_ack": {
         "zh": (
             "非常抱歉问题还没有解决好。您的工单 {number} 已重新打开，"
