@@ -15,10 +15,12 @@ from crm_store import (
     record_contact,
     tickets,
 )
-from crm_store.contacts import link_to_ticket
+from crm_store.contacts import last_told_at, link_to_ticket
 from crm_store.models import Ticket, TicketStatus
 from crm_store.outbox import PENDING
+from crm_store.tickets import Who
 from desk import actions, escalation, learning, privacy
+from desk import held as held_rules
 from desk.complaints import is_complaint
 from desk.context import DeskContext
 from desk.flood import Flow
@@ -56,19 +58,21 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         # Someone else's ticket, no such ticket, or rated already: a forged or stale button, logged as such.
         decision = Decision(Intent.STALE_BUTTON, (Reply(say("stale_button", _language(ctx, inbound, customer, ""))),))
     answered_while_held = (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET, Intent.MY_DATA)
-    if held is not None and decision.intent not in answered_while_held:
-        # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
+    asked = decision.intent
+    meanwhile = held is not None and held_rules.answers_meanwhile(held, asked, ctx.hours, now)
+    if held is not None and decision.intent not in answered_while_held and not meanwhile:
+        # Staff hold this chat: the message goes to the staff topic (a complaint or 转人工 joins the ticket).
         decision = Decision(Intent.RELAYED, ())
     incoming_id = _record_incoming(session, customer, inbound, text, decision, held.id if held else None)
     if incoming_id is None:
         return Outcome(duplicate=True)
-    if decision.intent == Intent.RELAYED and held is not None:
+    if held is not None and (decision.intent == Intent.RELAYED or meanwhile):
+        if held.waiting_since is not None and inbound.kind != ContentKind.BUTTON:
+            due = held_rules.resumed_due(ctx.complaints.deadlines, held, now)
+            tickets.resume(session, held, due, Who(Actor.CUSTOMER, name=customer.display_name or None), now)
+        note = decision if meanwhile else _note_while_held(session, ctx, customer, inbound, held, asked, flow)
         replies = []
-        if inbound.kind == ContentKind.COMMAND:
-            # A command in a held chat (/start, /help…) is answered: the customer is not left guessing.
-            note = Decision(
-                Intent.RELAYED, (Reply(say("held", _language(ctx, inbound, customer, ""), number=held.number)),)
-            )
+        if note is not None:
             replies = _record_answers(session, ctx, customer, inbound, incoming_id, note, started, ticket_id=held.id)
         relay = Escalation(
             customer.id,
@@ -130,6 +134,29 @@ def _escalate(
         contact_id=incoming_id,
     )
     return Outcome(replies=replies, escalation=handover, customer_id=customer.id, intent=decision.intent)
+
+
+def _note_while_held(
+    session: Session, ctx: DeskContext, customer: Customer, inbound: Inbound, held: Ticket, asked: Intent, flow: Flow
+) -> Decision | None:
+    """Never silent: a command gets where the ticket stands, 转人工 that it is with a person already, any
+    other message a short acknowledgement unless the customer was told within `ack_minutes`."""
+    language = _language(ctx, inbound, customer, inbound.text if inbound.kind == ContentKind.TEXT else "")
+    if inbound.kind == ContentKind.COMMAND:
+        return Decision(Intent.RELAYED, (Reply(say("held", language, number=held.number)),))
+    if flow != Flow.OK:
+        return None
+    text = held_rules.note_while_held(
+        held,
+        asked,
+        last_told=last_told_at(session, held.id),
+        ack_every=ctx.complaints.ack_every,
+        hours=ctx.hours,
+        zone=ctx.zone,
+        language=language,
+        now=ctx.clock(),
+    )
+    return Decision(Intent.ACKNOWLEDGED, (Reply(text),)) if text else None
 
 
 def _rated_ticket(session: Session, customer: Customer, inbound: Inbound) -> tuple[Ticket, int] | None:

@@ -19,6 +19,8 @@ class Intent(StrEnum):
     COMPLAINT = "complaint"
     # A message in a chat staff hold: copied to the staff topic, not answered by the bot.
     RELAYED = "relayed"
+    # The bot's short note to a customer writing to a held ticket: who has it, by when.
+    ACKNOWLEDGED = "acknowledged"
     RATED = "rated"
     STAFF_REPLY = "staff_reply"
     FORGET = "forget"

@@ -28,7 +28,7 @@ from crm_store.models import (
 from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
 from desk import actions, escalation, learning, outbox
-from desk.complaints import PRIORITY_ORDER, due_time
+from desk.complaints import PRIORITY_ORDER, clock_time_between, due_time, priority_for
 from desk.context import DeskContext
 from desk.dates import local_time
 from desk.intents import Intent
@@ -41,6 +41,7 @@ STAFF_HELP = (
     "/take 接手  /release 放回队列  /resolve [处理结果] 解决并请客户评分  /close 关闭  /reopen [原因] 重新打开\n"
     "/tag 标签 [kind]  /untag 标签  /note 内部备注（不会发给客户）  /cause 原因  /priority urgent|high|normal|low\n"
     "/region 地区  /history 客户档案与最近记录  /queue 待处理工单（任何话题）\n"
+    "/waiting 等待客户回复：时限暂停，客户一发消息就继续计时\n"
     "/link 条目编号：把客户最近的问题记为该知识条目的新问法（经理 /review 审核）\n"
     "/erase 客户编号 [原因]：经理删除客户数据，按按钮确认（客户用 /forget 申请；没有申请时须写明原因）\n"
     "在话题里直接发消息 = 回复客户；回复客户的某条消息 = 回复到那一条。"
@@ -177,7 +178,39 @@ def _tag(session: Session, ctx: DeskContext, who: Who, customer: Customer, argum
         user_name=who.name,
     )
     _audit(session, customer, "tagged", who, ctx.clock(), name)
-    return StaffOutcome(f"🏷 已加标签 {name}" if added else f"客户已有标签 {name}")
+    text = f"🏷 已加标签 {name}" if added else f"客户已有标签 {name}"
+    changed = _serve_by_tags(session, ctx, who, customer) if added else []
+    return StaffOutcome("\n".join([text, *changed]))
+
+
+def _serve_by_tags(session: Session, ctx: DeskContext, who: Who, customer: Customer) -> list[str]:
+    """A priority tag (VIP…) counts for the customer's open tickets too: the shorter deadline and the
+    higher priority they would have had if opened now, never a longer deadline or a lower priority."""
+    names = tag_store.tag_names(session, customer.id)
+    rules, now = ctx.complaints.deadlines, ctx.clock()
+    changed = []
+    for ticket in tickets.open_tickets_of(session, customer.id):
+        due = due_time(rules, ticket.opened_at, customer.region, names)
+        if due < ticket.due_at and ticket.waiting_since is None:
+            tickets.set_due(session, ticket, due, who, now, reason="tag")
+            changed.append(f"⏱ 工单 {ticket.number} 新时限 {local_time(due, ctx.zone)}")
+        priority = priority_for(names, ctx.complaints.priority_tags)
+        if PRIORITY_ORDER[priority] < PRIORITY_ORDER[ticket.priority]:
+            tickets.set_priority(session, ticket, priority, who, now)
+            changed.append(f"⬆️ 工单 {ticket.number} 优先级 {priority}")
+    return changed
+
+
+def _waiting(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    now = ctx.clock()
+    if not tickets.wait_for_customer(session, ticket, who, now):
+        return StaffOutcome(f"工单 {ticket.number} 已在等待客户回复")
+    left = clock_time_between(ctx.complaints.deadlines, now, ticket.due_at)
+    hours = f"{left.total_seconds() / 3600:.1f}".rstrip("0").rstrip(".")
+    return StaffOutcome(
+        f"⏸ 工单 {ticket.number} 等待客户回复：时限暂停（还剩 {hours} 小时），客户发来消息后自动继续计时"
+    )
 
 
 def _untag(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
@@ -251,6 +284,7 @@ COMMANDS: dict[str, Callable[[Session, DeskContext, Who, Customer, str], StaffOu
     "priority": _priority,
     "region": _region,
     "history": _history,
+    "waiting": _waiting,
     "link": _link,
 }
 

@@ -167,6 +167,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "您的消息我们都收到了，请稍等片刻，我们会逐条处理。",
         "en": "We have all your messages; please give us a moment to work through them.",
     },
+    "held_ack": {
+        "zh": "收到，已转给{who}（工单 {number}），我们承诺在 {due} 前给您处理结果。",
+        "en": "Got it: passed on to {who} (ticket {number}); we promise you an outcome by {due}.",
+    },
+    "already_with_person": {
+        "zh": (
+            "您的问题已经在人工处理中（工单 {number}，{who}），不用再次转接，"
+            "直接在这里留言即可，最迟 {due} 前给您答复。"
+        ),
+        "en": (
+            "Your case is already with a person (ticket {number}, {who}); no need to ask again, just write here. "
+            "You will have an answer by {due} at the latest."
+        ),
+    },
+    "held_nobody_yet": {"zh": "值班的工作人员", "en": "our team"},
+    "held_away": {
+        "zh": "现在是非工作时间，工作人员将于 {back} 上班后处理。",
+        "en": "Our team is away right now and back at {back}.",
+    },
     "held": {
         "zh": "您的问题（工单 {number}）正由工作人员处理，直接在这里留言即可，他们会在这里回复您。",
         "en": "A member of our team is handling your case (ticket {number}); just write here and they will reply here.",

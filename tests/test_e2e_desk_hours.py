@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crm_store.models import Ticket
@@ -97,3 +97,86 @@ async def test_reminders_and_breaches_wait_for_working_time(database_url: str) -
 
 async def _a_few_sweeps() -> None:
     await asyncio.sleep(0.4)
+
+
+async def test_never_silent_one_acknowledgement_per_ack_minutes_and_faq_out_of_hours(database_url: str) -> None:
+    """Writing to an open ticket: one short note per ack_minutes; out of hours questions are still answered."""
+    now = [local(2026, 12, 5, 22, 0)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        set_clock(bot, now)
+        bot.fake.push_text(CUSTOMER, COMPLAINT)
+        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        # Right after the complaint's answer: copied to staff, no second note.
+        bot.fake.push_text(CUSTOMER, "订单号 88990")
+        await bot.fake.wait_for("copyMessage", 2, chat_id=GROUP)
+        await bot.fake.wait_until_drained()
+        assert len(_texts(bot, CUSTOMER)) == 1
+        # Later, twice within ack_minutes (30): exactly one acknowledgement, naming ticket and deadline.
+        now[0] += timedelta(minutes=45)
+        bot.fake.push_text(CUSTOMER, "补充：包裹单号 SF1234567")
+        bot.fake.push_text(CUSTOMER, "照片我稍后再发")
+        await bot.fake.wait_for("copyMessage", 4, chat_id=GROUP)
+        await bot.fake.wait_until_drained()
+        acks = _texts(bot, CUSTOMER)[1:]
+        assert len(acks) == 1 and "T000001" in acks[0] and "12月9日 15:00" in acks[0] and "12月7日 09:00" in acks[0]
+        # Out of hours, nobody has the ticket yet: a question is answered, and staff see it too.
+        bot.fake.push_text(CUSTOMER, "退款多久到账")
+        await bot.fake.wait_for("copyMessage", 5, chat_id=GROUP)
+        await eventually(lambda: len(_texts(bot, CUSTOMER)) == 3)
+        assert "退款" in _texts(bot, CUSTOMER)[2]
+
+
+async def test_asking_for_a_person_while_a_ticket_is_open_joins_it(database_url: str) -> None:
+    """转人工 and the button on an open ticket: told it is with a person already; no second ticket."""
+    now = [local(2026, 12, 8, 10, 0)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        set_clock(bot, now)
+        thread = await _complain(bot)
+        bot.fake.push_text(STAFF, "/take", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("接手" in text for text in _texts(bot, GROUP)))
+        bot.fake.push_text(CUSTOMER, "转人工")
+        bot.fake.push_callback(CUSTOMER, "human")
+        await eventually(lambda: len(_texts(bot, CUSTOMER)) == 3)
+        for note in _texts(bot, CUSTOMER)[1:]:
+            assert "已经在人工处理中" in note and "T000001" in note
+        assert len(_rows(bot, Ticket)) == 1
+        assert len(bot.fake.sent("createForumTopic")) == 1
+
+
+async def test_waiting_stops_the_clock_until_the_customer_writes(database_url: str) -> None:
+    """/waiting: no breach while it waits; the customer's answer moves the deadline by the time it stood."""
+    now = [local(2026, 12, 8, 10, 0)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        set_clock(bot, now)
+        thread = await _complain(bot)
+        [ticket] = _rows(bot, Ticket)
+        assert ticket.due_at == local(2026, 12, 10, 16, 0)
+        now[0] = local(2026, 12, 8, 11, 0)
+        bot.fake.push_text(STAFF, "/waiting", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("时限暂停" in text for text in _texts(bot, GROUP)))
+        now[0] = local(2026, 12, 11, 10, 0)  # past the old deadline: no alert while waiting
+        await _a_few_sweeps()
+        assert not any("超时" in text for text in _texts(bot, GROUP))
+        bot.fake.push_text(CUSTOMER, "订单号是 88990")
+        # 23 working hours were left at 11:00 Tuesday: from Friday 10:00 that is next Tuesday 15:00.
+        await eventually(lambda: _rows(bot, Ticket)[0].due_at == local(2026, 12, 15, 15, 0))
+        [ack] = await eventually(lambda: _texts(bot, CUSTOMER)[1:])
+        assert "12月15日 15:00" in ack
+
+
+async def test_tagging_vip_shortens_the_open_ticket_and_raises_its_priority(database_url: str) -> None:
+    """/tag VIP: the open ticket gets the VIP deadline (4 working hours from opening) and high priority."""
+    now = [local(2026, 12, 8, 10, 0)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        set_clock(bot, now)
+        thread = await _complain(bot)
+        bot.fake.push_text(STAFF, "/tag VIP", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("新时限" in text for text in _texts(bot, GROUP)))
+        [ticket] = _rows(bot, Ticket)
+        assert (ticket.due_at, ticket.priority) == (local(2026, 12, 8, 14, 0), "high")
+
+
+async def _complain(bot: RunningBot) -> int:
+    bot.fake.push_text(CUSTOMER, COMPLAINT)
+    [copied] = await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+    return copied.params["message_thread_id"]
