@@ -48,13 +48,13 @@ def register(
     """Open a ticket (or reopen the last one, as configured) for a complaint or a request for a person."""
     who = Who(Actor.CUSTOMER, name=customer.display_name or None)
     names = apply_customer_rules(session, policy, customer, now)
-    reopened = _reopenable(session, policy, customer, intent, now)
+    cause = policy.cause_of(text)
+    reopened = _reopenable(session, policy, customer, intent, cause, now)
     if reopened is not None:
         due = due_time(policy.deadlines, now, customer.region, names)
         tickets.reopen(session, reopened, who, now, due_at=due, reason=text[:500])
         ticket, key = reopened, "reopened_ack"
     else:
-        cause = policy.cause_of(text)
         ticket = tickets.open_ticket(
             session,
             customer_id=customer.id,
@@ -88,12 +88,14 @@ def register(
 
 
 def _reopenable(
-    session: Session, policy: ComplaintPolicy, customer: Customer, intent: Intent, now: datetime
+    session: Session, policy: ComplaintPolicy, customer: Customer, intent: Intent, cause: str, now: datetime
 ) -> Ticket | None:
+    """The ticket a complaint continues: the last one, ended within reopen_days, about the same cause.
+    Another cause is another problem: it gets its own ticket, so the cause statistics stay true."""
     if not policy.reopen_after_resolution or intent != Intent.COMPLAINT:
         return None
     last = tickets.latest_ticket(session, customer.id)
-    if last is None or last.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+    if last is None or last.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED) or last.cause != cause:
         return None
     ended = last.resolved_at or last.closed_at
     return last if ended is not None and now - ended <= timedelta(days=policy.reopen_days) else None

@@ -180,3 +180,28 @@ async def _complain(bot: RunningBot) -> int:
     bot.fake.push_text(CUSTOMER, COMPLAINT)
     [copied] = await bot.fake.wait_for("copyMessage", chat_id=GROUP)
     return copied.params["message_thread_id"]
+
+
+async def test_an_unrelated_complaint_after_a_closed_handoff_opens_its_own_ticket(database_url: str) -> None:
+    """A late-delivery complaint after a closed 转人工 is a new ticket with its cause and the new words;
+    the same cause again within reopen_days reopens it."""
+    now = [local(2026, 12, 8, 10, 0)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        set_clock(bot, now)
+        bot.fake.push_text(CUSTOMER, "转人工")
+        card, _header = await bot.fake.wait_for("sendMessage", 2, chat_id=GROUP)
+        thread = card.params["message_thread_id"]
+        bot.fake.push_text(STAFF, "/close", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("已关闭" in text for text in _texts(bot, GROUP)))
+        bot.fake.push_text(CUSTOMER, COMPLAINT)
+        await eventually(lambda: len(_texts(bot, CUSTOMER)) == 2)
+        answer = _texts(bot, CUSTOMER)[1]
+        assert "T000002" in answer and "交货不准时" in answer and "重新打开" not in answer
+        first, second = _rows(bot, Ticket)
+        assert (first.status, second.cause, second.status) == ("closed", "late_delivery", "open")
+        # Resolved, then the same problem again: that ticket reopens.
+        bot.fake.push_text(STAFF, "/resolve 已补发", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("打分" in text for text in _texts(bot, CUSTOMER)))
+        bot.fake.push_text(CUSTOMER, "快递还没到，我要投诉")
+        await eventually(lambda: any("已重新打开" in text and "T000002" in text for text in _texts(bot, CUSTOMER)))
+        assert len(_rows(bot, Ticket)) == 2
