@@ -23,6 +23,8 @@ class Intent(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RATED = "rated"
     STAFF_REPLY = "staff_reply"
+    # A staff member corrected a message the customer already has (the customer's copy is edited).
+    STAFF_EDIT = "staff_edit"
     FORGET = "forget"
     # The customer asked for their own copy of what we hold about them.
     MY_DATA = "my_data"

@@ -417,3 +417,44 @@ def relay_staff_message(
         at=ctx.clock(),
     )
     return [relayed]
+
+
+NOT_RELAYED = "这条消息没有发给客户（或客户那里已没有它），修改不会同步；如需更正请另发一条。"
+
+
+def relay_staff_edit(
+    session: Session,
+    ctx: DeskContext,
+    who: Who,
+    chat_id: int,
+    thread_id: int,
+    message_id: int,
+    text: str,
+    *,
+    caption: bool,
+) -> list[Envelope]:
+    """A staff member edited a message in a customer's topic: the customer's copy is edited the same way
+    (through the relay map), and the correction is recorded as a contact of its own."""
+    customer = relay.customer_of_topic(session, chat_id, thread_id)
+    if customer is None:
+        return []
+    now = ctx.clock()
+    twin = relay.customer_message_for(session, chat_id, message_id)
+    if twin is None or twin.direction != Direction.OUTBOUND:
+        return [outbox.queue_notice(session, customer.id, NOT_RELAYED, now)]
+    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
+    contact_id = _record_to_customer(
+        session, customer, text, who, ticket, now, intent=Intent.STAFF_EDIT, kind=ContentKind.EDITED
+    )
+    return [
+        outbox.queue_edit(
+            session,
+            customer.id,
+            twin.customer_chat_id,
+            message_id=twin.customer_message_id,
+            text=text,
+            caption=caption,
+            contact_id=contact_id,
+            at=now,
+        )
+    ]

@@ -32,6 +32,8 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
     # New messages only: editing "/note …" to fix a typo must not run the command again.
     application.add_handler(MessageHandler(group & filters.COMMAND & filters.UpdateType.MESSAGE, on_staff_command))
     application.add_handler(MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, on_staff_message))
+    # An edited reply corrects the customer's copy (¥1000 → ¥100 must reach them).
+    application.add_handler(MessageHandler(group & filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, on_staff_edit))
     # Before the customers' button handler, which would take these presses for stale customer buttons.
     application.add_handler(CallbackQueryHandler(on_staff_button, pattern=f"^{STAFF_BUTTON}"))
 
@@ -87,6 +89,28 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         message.text or message.caption or "",
         message_kind(message),
         reply_to,
+    )
+    desk.submit(queued)
+
+
+async def on_staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff member edited a message in a customer's topic: the customer's copy is edited too."""
+    message = update.edited_message
+    user = update.effective_user
+    if message is None or user is None or not message.is_topic_message or message.message_thread_id is None:
+        return
+    if not settings_of(context).roles.is_staff(user.id) or not (message.text or message.caption):
+        return
+    desk = desk_of(context)
+    queued = await desk.run(
+        staff.relay_staff_edit,
+        desk.context,
+        _who(update),
+        message.chat_id,
+        message.message_thread_id,
+        message.message_id,
+        message.text or message.caption or "",
+        caption=message.text is None,
     )
     desk.submit(queued)
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crm_store.models import Ticket
+from crm_store.models import Contact, Ticket
 from tests.bot_harness import RunningBot, eventually, running_bot
 from tests.bot_harness import stored as _rows
 from tests.bot_harness import texts_sent as _texts
@@ -205,3 +205,25 @@ async def test_an_unrelated_complaint_after_a_closed_handoff_opens_its_own_ticke
         bot.fake.push_text(CUSTOMER, "快递还没到，我要投诉")
         await eventually(lambda: any("已重新打开" in text and "T000002" in text for text in _texts(bot, CUSTOMER)))
         assert len(_rows(bot, Ticket)) == 2
+
+
+async def test_an_edited_staff_reply_corrects_the_customers_copy(database_url: str) -> None:
+    """¥1000 → ¥100: the edit reaches the customer's copy; where Telegram refuses, the staff member is told."""
+    now = [local(2026, 12, 8, 10, 0)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        set_clock(bot, now)
+        thread = await _complain(bot)
+        staff_update = bot.fake.push_text(STAFF, "已为您退款 ¥1000", chat_id=GROUP, message_thread_id=thread)
+        [copied] = await bot.fake.wait_for("copyMessage", chat_id=CUSTOMER)
+        staff_message_id = staff_update["message"]["message_id"]
+        bot.fake.push_edited_text(STAFF, staff_message_id, "已为您退款 ¥100", chat_id=GROUP)
+        [edited] = await bot.fake.wait_for("editMessageText", chat_id=CUSTOMER)
+        customer_copy = bot.fake.messages[(CUSTOMER, edited.params["message_id"])]
+        assert customer_copy["text"] == "已为您退款 ¥100"
+        edits = [c for c in _rows(bot, Contact) if c.intent == "staff_edit"]
+        assert [(c.kind, c.text, c.staff_user_id) for c in edits] == [("edited", "已为您退款 ¥100", STAFF)]
+        # The customer deleted their copy: Telegram refuses the next edit, and the topic hears it.
+        del bot.fake.messages[(CUSTOMER, edited.params["message_id"])]
+        bot.fake.push_edited_text(STAFF, staff_message_id, "已为您退款 ¥10", chat_id=GROUP)
+        await eventually(lambda: any("没有同步给客户" in text for text in _texts(bot, GROUP)))
+        assert copied.params["from_chat_id"] == GROUP
