@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from desk import privacy, staff
 from desk.messages import Who, staff_member
+from desk.names import person_name
 from handlers.context import desk_of, offers_of, settings_of
 from handlers.inbound import message_kind
 from handlers.render import send_html
@@ -41,7 +42,7 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
 def _who(update: Update) -> Who:
     user = update.effective_user
     assert user is not None
-    return staff_member(user.id, user.full_name)
+    return staff_member(user.id, person_name(user.first_name, user.last_name))
 
 
 async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,7 +172,7 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer(offer, show_alert=True)
         return
     await query.answer()
-    who = staff_member(user_id, query.from_user.full_name)
+    who = staff_member(user_id, person_name(query.from_user.first_name, query.from_user.last_name))
     anonymised = await desk.erase(offer.customer_id, who, offer.reason or None)
     if anonymised is None:
         await _settle(query.message, f"没有编号为 {offer.customer_id} 的客户。")

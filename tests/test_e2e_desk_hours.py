@@ -11,7 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crm_store.models import Contact, Ticket
+from crm_store.models import Contact, Customer, Ticket
+from desk.names import person_name
 from tests.bot_harness import RunningBot, eventually, running_bot
 from tests.bot_harness import stored as _rows
 from tests.bot_harness import texts_sent as _texts
@@ -227,3 +228,21 @@ async def test_an_edited_staff_reply_corrects_the_customers_copy(database_url: s
         bot.fake.push_edited_text(STAFF, staff_message_id, "已为您退款 ¥10", chat_id=GROUP)
         await eventually(lambda: any("没有同步给客户" in text for text in _texts(bot, GROUP)))
         assert copied.params["from_chat_id"] == GROUP
+
+
+async def test_a_chinese_name_is_shown_family_name_first(database_url: str) -> None:
+    """Telegram's 芳 (first) 王 (last) is 王芳 on the topic, the card and in the store (so in exports)."""
+    async with running_bot(database_url, **SECTIONS) as bot:
+        bot.fake.push_text(CUSTOMER, COMPLAINT, first_name="芳", last_name="王")
+        [topic] = await bot.fake.wait_for("createForumTopic")
+        card = await eventually(lambda: _texts(bot, GROUP))
+        assert topic.params["name"].startswith("王芳") and "王芳" in card[0] and "芳 王" not in card[0]
+        [customer] = _rows(bot, Customer)
+        assert customer.display_name == "王芳"
+
+
+def test_names_family_name_first_only_when_both_are_chinese() -> None:
+    """One function decides the order: Chinese first and last names are joined family name first."""
+    assert person_name("芳", "王") == "王芳"
+    assert person_name("Fang", "Wang") == "Fang Wang"
+    assert person_name("王芳", None) == "王芳" and person_name("芳", "Wang") == "芳 Wang"
