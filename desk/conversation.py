@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from time import perf_counter
 
@@ -25,7 +26,7 @@ from desk.complaints import is_complaint
 from desk.context import DeskContext
 from desk.flood import Flow
 from desk.intents import Intent
-from desk.language import customer_language, reply_language, settled_language
+from desk.language import customer_language, in_their_script, reply_language, written_language_of
 from desk.messages import Escalation, Inbound, Outcome, Reply
 from desk.own_copy import own_copy
 from desk.routing import Decision, decide_action, decide_message
@@ -210,7 +211,7 @@ def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str)
 
 
 def _remember_language(customer: Customer, text: str) -> None:
-    settled = settled_language(text)
+    settled = written_language_of(text, customer.written_language)
     # An erased customer's record keeps nothing about them, their language included.
     if settled is not None and customer.erased_at is None and customer.written_language != settled:
         customer.written_language = settled
@@ -281,6 +282,15 @@ def _record_incoming(
     )
 
 
+def _in_their_script(reply: Reply, written_language: str | None) -> Reply:
+    """Chinese replies in the customer's own script (Traditional for those who write it), buttons too."""
+    buttons = tuple(
+        tuple(replace(button, label=in_their_script(button.label, written_language)) for button in row)
+        for row in reply.buttons
+    )
+    return replace(reply, text=in_their_script(reply.text, written_language), buttons=buttons)
+
+
 def _record_answers(
     session: Session,
     ctx: DeskContext,
@@ -296,7 +306,8 @@ def _record_answers(
     wait_ms = max(0, int((now - inbound.sent_at).total_seconds() * 1000))
     handling_ms = int((perf_counter() - started) * 1000)
     replies = []
-    for reply in decision.replies:
+    for answer in decision.replies:
+        reply = _in_their_script(answer, customer.written_language)
         contact_id = record_contact(
             session,
             customer,

@@ -129,7 +129,9 @@ def ticket_header(ticket: Ticket, zone: ZoneInfo, *, reopened: bool = False) -> 
 
 def _writes(customer: Customer) -> str:
     """Staff reply in the language the customer writes, which the app setting does not always show."""
-    return {"zh": "（写中文）", "en": "（写英文）"}.get(customer.written_language or "", "")
+    return {"zh": "（写中文）", "zh-hant": "（写繁体中文，回复会自动转为繁体）", "en": "（写英文）"}.get(
+        customer.written_language or "", ""
+    )
 
 
 def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:

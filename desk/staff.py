@@ -32,7 +32,7 @@ from desk.complaints import PRIORITY_ORDER, clock_time_between, due_time, priori
 from desk.context import DeskContext
 from desk.dates import local_time
 from desk.intents import Intent
-from desk.language import customer_language, reply_language
+from desk.language import customer_language, in_their_script, reply_language
 from desk.messages import Button, Envelope, Reply
 from desk.texts import say
 
@@ -130,7 +130,7 @@ def _resolve(session: Session, ctx: DeskContext, who: Who, customer: Customer, a
     escalation.after_ticket_ended(session, customer.id)
     language = reply_language("", customer_language(customer), ctx.default_language)
     key, values = ("resolved", {"resolution": argument}) if argument else ("resolved_plain", {})
-    text = say(key, language, number=ticket.number, **values)
+    text = in_their_script(say(key, language, number=ticket.number, **values), customer.written_language)
     buttons = (tuple(Button(f"{'⭐' * score}", actions.rate(ticket.id, score)) for score in range(1, 6)),)
     contact_id = _record_to_customer(session, customer, text, who, ticket, now, intent=Intent.RATED, actor=Actor.BOT)
     late = " （已超时）" if tickets.resolved_late(ticket) else ""

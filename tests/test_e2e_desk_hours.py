@@ -246,3 +246,15 @@ def test_names_family_name_first_only_when_both_are_chinese() -> None:
     assert person_name("芳", "王") == "王芳"
     assert person_name("Fang", "Wang") == "Fang Wang"
     assert person_name("王芳", None) == "王芳" and person_name("芳", "Wang") == "芳 Wang"
+
+
+async def test_a_customer_writing_traditional_is_answered_in_traditional(database_url: str) -> None:
+    """我要投訴 is a complaint, and the answer comes in Traditional characters (OpenCC), the ticket too."""
+    async with running_bot(database_url, **SECTIONS) as bot:
+        bot.fake.push_text(CUSTOMER, "我要投訴，快遞一個星期還沒到")
+        [ack] = await eventually(lambda: _texts(bot, CUSTOMER))
+        assert "投訴已登記" in ack and "工單號 T000001" in ack and "给" not in ack
+        # A simplified writer still gets simplified.
+        bot.fake.push_text(CUSTOMER + 1, "我要投诉")
+        [plain] = await eventually(lambda: _texts(bot, CUSTOMER + 1))
+        assert "投诉已登记" in plain
