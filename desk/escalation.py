@@ -151,9 +151,10 @@ def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
     open_tickets = tickets.open_tickets_of(session, customer.id)
     for ticket in open_tickets:
         assignee = ticket.assignee_name or ticket.assignee_user_id or "未分配"
+        waiting = " · ⏸ 等待客户回复（时限暂停）" if ticket.waiting_since else ""
         lines.append(
             f"📋 {ticket.number} {ticket.status} · {cause_label(ticket.cause)} · {ticket.priority}"
-            f" · 截止 {local_time(ticket.due_at, zone)} · {assignee}"
+            f" · 截止 {local_time(ticket.due_at, zone)} · {assignee}{waiting}"
         )
     if not open_tickets:
         lines.append("📋 无进行中的工单")

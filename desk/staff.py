@@ -305,7 +305,7 @@ def queue_text(session: Session, ctx: DeskContext) -> str:
     now = ctx.clock()
     for ticket in sorted(active, key=key):
         customer = customers[ticket.customer_id]
-        late = " ⏰已超时" if ticket.due_at <= now else ""
+        late = " ⏸等待客户" if ticket.waiting_since else (" ⏰已超时" if ticket.due_at <= now else "")
         owner = ticket.assignee_name or ("未分配" if ticket.assignee_user_id is None else ticket.assignee_user_id)
         lines.append(
             f"{ticket.number} · {customer.display_name or customer.external_id} · {cause_label(ticket.cause)}"

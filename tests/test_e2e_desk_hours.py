@@ -258,3 +258,18 @@ async def test_a_customer_writing_traditional_is_answered_in_traditional(databas
         bot.fake.push_text(CUSTOMER + 1, "我要投诉")
         [plain] = await eventually(lambda: _texts(bot, CUSTOMER + 1))
         assert "投诉已登记" in plain
+
+
+async def test_waiting_is_in_staff_help_and_refused_to_customers_and_outsiders(database_url: str) -> None:
+    """/help lists /waiting for staff; a customer's or an outsider's /waiting stops no clock."""
+    outsider = 777
+    async with running_bot(database_url, **SECTIONS) as bot:
+        thread = await _complain(bot)
+        bot.fake.push_text(STAFF, "/help", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("/waiting" in text for text in _texts(bot, GROUP)))
+        bot.fake.push_text(outsider, "/waiting", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: any("只有工作人员" in text for text in _texts(bot, GROUP)))
+        bot.fake.push_text(CUSTOMER, "/waiting")
+        await eventually(lambda: len(_texts(bot, CUSTOMER)) == 2)
+        [ticket] = _rows(bot, Ticket)
+        assert ticket.waiting_since is None
