@@ -189,6 +189,12 @@ def mark_breached(session: Session, ticket: Ticket, at: datetime) -> None:
     record_event(session, ticket, "breached", SYSTEM, at, new=ticket.due_at.isoformat())
 
 
+def last_event_at(session: Session, ticket_id: int, action: str) -> datetime | None:
+    """When the ticket last had this event (e.g. "reopened"), if ever."""
+    stmt = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == action)
+    return session.scalar(stmt)
+
+
 def active_ticket(session: Session, customer_id: int) -> Ticket | None:
     """The customer's ticket that staff are working on, if any (the newest)."""
     stmt = (

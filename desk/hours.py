@@ -95,10 +95,8 @@ def _periods(moment: datetime, hours: BusinessHours) -> Iterator[tuple[datetime,
 
 
 def _at(day: date, minutes: int, zone: ZoneInfo) -> datetime:
-    local = datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=minutes)
-    # Through the wall clock, so a DST change moves the hours with the clock, as people do.
-    wall = datetime.combine(local.date(), time(local.hour, local.minute), tzinfo=zone)
-    return wall.astimezone(UTC)
+    # Aware arithmetic in one zone is wall-clock arithmetic: on a DST day 09:00 stays 09:00 on the clock.
+    return (datetime.combine(day, time(0), tzinfo=zone) + timedelta(minutes=minutes)).astimezone(UTC)
 
 
 def is_open(moment: datetime, hours: BusinessHours) -> bool:

@@ -190,7 +190,9 @@ def _serve_by_tags(session: Session, ctx: DeskContext, who: Who, customer: Custo
     rules, now = ctx.complaints.deadlines, ctx.clock()
     changed = []
     for ticket in tickets.open_tickets_of(session, customer.id):
-        due = due_time(rules, ticket.opened_at, customer.region, names)
+        # A reopened ticket's promise was made when it reopened.
+        started = tickets.last_event_at(session, ticket.id, "reopened") or ticket.opened_at
+        due = due_time(rules, started, customer.region, names)
         if due < ticket.due_at and ticket.waiting_since is None:
             tickets.set_due(session, ticket, due, who, now, reason="tag")
             changed.append(f"⏱ 工单 {ticket.number} 新时限 {local_time(due, ctx.zone)}")

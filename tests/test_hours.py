@@ -75,3 +75,12 @@ def test_hours_come_from_config_toml(tmp_path) -> None:
     config.write_text('[hours]\nmonday = "9-18"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"hours\.monday"):
         load_settings(config)
+
+
+def test_hours_follow_the_wall_clock_across_a_dst_change() -> None:
+    """In Berlin 09:00 is 08:00 UTC in winter and 07:00 UTC after the clocks go forward (28 March 2027)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    hours = BusinessHours(zone=berlin, week=(NINE_TO_SIX,) * 7)
+    saturday_night = datetime(2027, 3, 27, 20, 0, tzinfo=UTC)
+    assert next_open(saturday_night, hours) == datetime(2027, 3, 28, 7, 0, tzinfo=UTC)
+    assert next_open(datetime(2027, 3, 26, 20, 0, tzinfo=UTC), hours) == datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
