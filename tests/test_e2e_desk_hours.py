@@ -216,6 +216,8 @@ async def test_an_edited_staff_reply_corrects_the_customers_copy(database_url: s
         thread = await _complain(bot)
         staff_update = bot.fake.push_text(STAFF, "已为您退款 ¥1000", chat_id=GROUP, message_thread_id=thread)
         [copied] = await bot.fake.wait_for("copyMessage", chat_id=CUSTOMER)
+        # Recorded as delivered (and so in the relay map) just after Telegram answered.
+        await eventually(lambda: [c for c in _rows(bot, Contact) if c.intent == "staff_reply" and c.message_id])
         staff_message_id = staff_update["message"]["message_id"]
         bot.fake.push_edited_text(STAFF, staff_message_id, "已为您退款 ¥100", chat_id=GROUP)
         [edited] = await bot.fake.wait_for("editMessageText", chat_id=CUSTOMER)
