@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.config import ConfigError, load_settings
+from app.startup import complaint_policy
 from desk.complaints import DeadlineRules, due_time
 from desk.hours import BusinessHours, HoursError, add_working, is_open, next_open, parse_spans, working_between
 
@@ -84,3 +85,9 @@ def test_hours_follow_the_wall_clock_across_a_dst_change() -> None:
     saturday_night = datetime(2027, 3, 27, 20, 0, tzinfo=UTC)
     assert next_open(saturday_night, hours) == datetime(2027, 3, 28, 7, 0, tzinfo=UTC)
     assert next_open(datetime(2027, 3, 26, 20, 0, tzinfo=UTC), hours) == datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
+
+
+def test_sla_clock_chooses_working_or_calendar_hours() -> None:
+    """sla.clock = "working" (the default) puts [hours] under the deadlines; "calendar" leaves them out."""
+    assert complaint_policy(load_settings(None)).deadlines.hours is not None
+    assert complaint_policy(load_settings(None, sla={"clock": "calendar"})).deadlines.hours is None
