@@ -23,7 +23,7 @@ from app.config import ConfigError, Settings, load_settings
 from app.startup import build_desk
 from app.web import serve_web, stop_web, web_app
 from console import run_console
-from desk.service import Desk
+from desk.service import Desk, StoreInUse
 from handlers import register_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         desk = build_desk(settings)
     except KnowledgeError as exc:
         print(f"Cannot start: the knowledge base has problems:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        desk.claim_store()
+    except StoreInUse as exc:
+        desk.close()
+        print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
     try:
         if args.console or not settings.telegram.has_token:

@@ -264,6 +264,14 @@ class WebSettings(Section):
     public_url: str = ""
 
 
+class WorkerSettings(Section):
+    # Several identical processes may serve one PostgreSQL database (SQLite: one process). One of them
+    # holds the lease and sends the outbox and runs the sweeps; another takes over when it dies.
+    lease_seconds: float = Field(default=5, gt=0)
+    # How often the lease holder looks for messages the other workers queued.
+    pickup_seconds: float = Field(default=0.5, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", nested_model_default_partial_update=True
@@ -285,6 +293,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
     web: WebSettings = WebSettings()
+    workers: WorkerSettings = WorkerSettings()
 
     @model_validator(mode="after")
     def _webhook_needs_the_web_server(self) -> Settings:

@@ -15,6 +15,7 @@ from desk.flood import FloodGate
 from desk.hours import BusinessHours
 from desk.service import Desk
 from desk.spool import Spool
+from desk.workers import WorkerPolicy
 from knowledge import KnowledgeBase, warm_up
 
 log = logging.getLogger(__name__)
@@ -80,4 +81,6 @@ def build_desk(settings: Settings) -> Desk:
     # which otherwise shows up as pauses in customers' reply times.
     gc.collect()
     gc.freeze()
-    return Desk(store=store, context=context, spool=Spool(settings.database.spool_dir), flood=flood)
+    workers = WorkerPolicy(settings.workers.lease_seconds, settings.workers.pickup_seconds)
+    spool = Spool(settings.database.spool_dir)
+    return Desk(store=store, context=context, spool=spool, flood=flood, workers=workers)

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+from crm_store.leases import LEASE_SPACE, lock_key
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The database is unreachable or locked: worth waiting for, unlike a bug (which must not be spooled forever).
@@ -86,4 +88,16 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    # Workers starting together would each create the schema: one migrates, the others wait and find it done.
+    key = {"space": LEASE_SPACE, "key": lock_key("schema upgrade")}
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:space, :key)"), key)
+        holder.commit()
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:space, :key)"), key)
+            holder.commit()

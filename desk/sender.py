@@ -43,6 +43,9 @@ class SenderPolicy:
     sweep_seconds: float = 30.0
     # Calls into the staff group per minute (Telegram allows about 20); 0: not paced here.
     staff_per_minute: float = 0.0
+    # Several workers share the store: what they queue reaches this sender only through it, so even this
+    # process's own messages are taken from the store, in its order (one chat's replies in sequence).
+    from_store: bool = False
 
 
 class Pacer:
@@ -94,7 +97,12 @@ class Sender:
         self._staff_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        # Only the lease holder sends (several workers may share one store); the others leave rows to it.
+        self.active = False
+        # Ids settled while a pick-up's read was under way: that read may still show them as pending.
+        self._settled_during: list[set[int]] = []
         self._stop_event = asyncio.Event()
+        self._wake = asyncio.Event()
         self._pacer = Pacer(self.policy.staff_per_minute)
         self.staff_posts = 0
         # Held while one customer's posts go to the staff group: an erasure waits, so nothing it deletes
@@ -104,13 +112,29 @@ class Sender:
     # -- taking work -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Send what an earlier run left pending, then keep the lanes going."""
+        """Send what an earlier run (or another worker) left pending, then keep the lanes going."""
+        self.active = True
         self._tasks.append(asyncio.create_task(self._drain_staff(), name="outbox-staff"))
         self._tasks.append(asyncio.create_task(self._sweep(), name="outbox-sweep"))
         await self._pick_up()
 
     def submit(self, envelopes: Iterable[Envelope]) -> None:
-        """Queue envelopes already in the store; ones this sender holds already are skipped."""
+        """Queue envelopes already in the store; ones this sender holds already are skipped.
+
+        A standing-by sender takes nothing: the rows are safe in the store, and the lease holder sends them.
+        """
+        if not self.active or self._stopping:
+            return
+        if self.policy.from_store:
+            self.wake()
+            return
+        self._take(envelopes)
+
+    def wake(self) -> None:
+        """Look in the store now (new rows were queued, here or by another worker)."""
+        self._wake.set()
+
+    def _take(self, envelopes: Iterable[Envelope]) -> None:
         for envelope in envelopes:
             if envelope.id in self._known:
                 continue
@@ -137,6 +161,7 @@ class Sender:
         self._stopping = True
         self._stop_event.set()
         self._staff_wake.set()
+        self._wake.set()
         tasks = [*self._chat_tasks.values(), *self._tasks]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=timeout)
@@ -147,20 +172,35 @@ class Sender:
             log.warning("outbox: %d messages left pending for the next start", len(self._known))
 
     async def _pick_up(self) -> None:
+        settled: set[int] = set()
+        self._settled_during.append(settled)
         try:
             owed = await self._run(outbox.owed)
         except Exception as exc:  # the store may be down; the sweep tries again
             log.error("outbox: pending messages not read (%s)", exc.__class__.__name__)
             return
-        fresh = [envelope for envelope in owed if envelope.id not in self._known]
-        if fresh:
+        finally:
+            self._settled_during.remove(settled)
+        # A row sent while the read ran is pending in what it returned: it must not go out twice.
+        fresh = [envelope for envelope in owed if envelope.id not in self._known and envelope.id not in settled]
+        if fresh and not self.policy.from_store:
             log.info("outbox: %d pending messages picked up", len(fresh))
-        self.submit(fresh)
+        self._take(fresh)
+
+    def _forget(self, envelope_id: int) -> None:
+        """This sender no longer holds the row (settled, or left for a later pick-up)."""
+        self._known.discard(envelope_id)
+        for settled in self._settled_during:
+            settled.add(envelope_id)
 
     async def _sweep(self) -> None:
         with contextlib.suppress(Stopping):
             while True:
-                await self._pause(self.policy.sweep_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.sweep_seconds)
+                if self._stopping:
+                    raise Stopping
+                self._wake.clear()  # before reading: rows queued during the read wake the next round
                 await self._pick_up()
 
     # -- the customer lane -------------------------------------------------------------------------
@@ -181,12 +221,12 @@ class Sender:
                 except Exception as exc:  # e.g. the store went down: the row stays pending, the sweep retries
                     log.error("outbox %s: not settled (%s)", envelope.id, exc.__class__.__name__)
                 queue.popleft()
-                self._known.discard(envelope.id)
+                self._forget(envelope.id)
         finally:
             if not queue or self._stopping:
                 self._chats.pop(chat_id, None)
                 for envelope in queue:
-                    self._known.discard(envelope.id)
+                    self._forget(envelope.id)
             self._chat_tasks.pop(chat_id, None)
 
     async def _deliver(self, envelope: Envelope) -> None:
@@ -268,7 +308,7 @@ class Sender:
                 log.error("outbox: staff posts not settled (%s)", exc.__class__.__name__)
             finally:
                 for envelope in batch:
-                    self._known.discard(envelope.id)
+                    self._forget(envelope.id)
 
     def _take_batch(self) -> list[Envelope]:
         """The oldest waiting envelope and everything else waiting for the same customer's topic."""

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 from crm_store import STORE_DOWN, Session, Store
 from crm_store.dead_letters import record_dead_letter
+from crm_store.leases import Lease, StoreInUse, serialise_customer
 from crm_store.tickets import Who
+from crm_store.wakeups import OutboxListener, announce_outbox
 from desk import deadlines, metrics, outbox, privacy
 from desk.channel import Channel, DeliveryError
 from desk.context import DeskContext
@@ -27,6 +29,7 @@ from desk.messages import Envelope, Inbound, Outcome, Reply
 from desk.sender import Sender, SenderPolicy
 from desk.spool import Spool
 from desk.texts import say
+from desk.workers import WorkerPolicy
 from knowledge import KnowledgeBase
 
 T = TypeVar("T")
@@ -37,38 +40,143 @@ class Desk:
     """Built once at start-up; shared by every channel adapter."""
 
     def __init__(
-        self, *, store: Store, context: DeskContext, spool: Spool | None = None, flood: FloodGate | None = None
+        self,
+        *,
+        store: Store,
+        context: DeskContext,
+        spool: Spool | None = None,
+        flood: FloodGate | None = None,
+        workers: WorkerPolicy | None = None,
     ) -> None:
         self.store = store
         self.context = context
         self.spool = spool
         self.flood = flood or FloodGate()
         # SQLite has one writer at a time: one store thread avoids lock contention; PostgreSQL takes more.
-        workers = 1 if store.is_sqlite else 4
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="store")
+        threads = 1 if store.is_sqlite else 4
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store")
         self.sender: Sender | None = None
+        self.workers = workers or WorkerPolicy()
+        # Several workers on one PostgreSQL: the lease holder sends the outbox and runs the sweeps.
+        self.lease = Lease(store.engine)
+        self._lease_task: asyncio.Task[None] | None = None
+        self._listener: OutboxListener | None = None
+        self._announcing: set[asyncio.Task[None]] = set()
+        self._channel: Channel | None = None
+        self._policy: SenderPolicy | None = None
         # While contacts wait in the spool, newer ones of the same chats must not overtake them.
         self._replaying = asyncio.Lock()
         self._spool_waiting = spool is not None and spool.pending() > 0
 
+    def claim_store(self) -> None:
+        """A SQLite database serves one process: a second one is refused here, before it touches anything."""
+        if self.store.is_sqlite and not self.lease.acquire():
+            raise StoreInUse(
+                f"another process is running the desk on {self.lease.sqlite_path}. SQLite serves one process: "
+                "stop the other one first, or use PostgreSQL (database.url) to run several workers."
+            )
+
     async def attach(self, channel: Channel, policy: SenderPolicy | None = None) -> Sender:
-        """Connect the channel that carries the desk's messages and start sending what is owed."""
+        """Connect the channel that carries the desk's messages and send what is owed, if this worker leads."""
         # Without a staff side (console, no staff group) nobody could answer a held chat: the bot keeps answering.
         self.context = replace(self.context, staff_available=self.context.staff_available and channel.has_staff)
-        self.sender = Sender(self.run, channel, lambda: self.context.clock(), self.context.zone, policy)
-        await self.sender.start()
+        self._channel = channel
+        policy = policy or SenderPolicy()
+        if not self.store.is_sqlite:
+            # Rows another worker queued reach this one only through the store: it looks for them often.
+            policy = replace(
+                policy, sweep_seconds=min(policy.sweep_seconds, self.workers.pickup_seconds), from_store=True
+            )
+        self._policy = policy
+        self.sender = self._new_sender()
+        if self.store.is_sqlite:  # one process (claim_store): it always leads
+            await self.sender.start()
+        else:
+            await self._contend()
+            self._lease_task = asyncio.create_task(self._keep_lease(), name="lease")
         return self.sender
+
+    @property
+    def leading(self) -> bool:
+        """This worker sends the outbox and runs the sweeps (always so on SQLite).
+
+        A desk no channel is attached to (a tool, a test) has nobody to share its work with: it leads.
+        """
+        return self.sender is None or self.sender.active
+
+    def _new_sender(self) -> Sender:
+        assert self._channel is not None
+        return Sender(self.run, self._channel, lambda: self.context.clock(), self.context.zone, self._policy)
+
+    async def _contend(self) -> None:
+        """Take the lease if nobody holds it; the holder's connection ending frees it for the next try."""
+        try:
+            got = await asyncio.to_thread(self.lease.acquire)
+        except Exception as exc:  # the store is down: the next try comes soon
+            log.error("lease: not taken (%s)", exc.__class__.__name__)
+            return
+        if got and self.sender is not None and not self.sender.active:
+            log.warning("this worker holds the lease: it sends the outbox and runs the deadline sweep")
+            await self.sender.start()
+            loop, sender = asyncio.get_running_loop(), self.sender
+            self._listener = OutboxListener(self.store.engine, lambda: loop.call_soon_threadsafe(sender.wake))
+            self._listener.start()
+        elif not got and self._lease_task is None:
+            log.warning("another worker holds the lease: this one handles updates and leaves sending to it")
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await asyncio.sleep(self.workers.lease_seconds)
+            if self.sender is None:
+                return
+            if not self.sender.active:
+                await self._contend()
+            elif not await asyncio.to_thread(self.lease.still_held):
+                # Another worker may hold it now: stop sending at once, so nothing goes out twice.
+                log.error("lease lost: this worker stops sending and stands by")
+                assert self.sender is not None
+                await self._stop_listening()
+                await self.sender.stop(0)
+                self.sender = self._new_sender()
 
     async def detach(self, timeout: float) -> None:
         """Stop sending: what is in hand gets `timeout` seconds, the rest stays pending for the next start."""
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        await self._stop_listening()
         if self.sender is not None:
             await self.sender.stop(timeout)
             self.sender = None
+        if not self.store.is_sqlite:
+            # Another worker takes over at its next try rather than when this connection times out.
+            await asyncio.to_thread(self.lease.release)
+
+    async def _stop_listening(self) -> None:
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
 
     def submit(self, envelopes: list[Envelope]) -> None:
-        """Hand what a unit of work queued to the sender (it is already safe in the store)."""
-        if self.sender is not None and envelopes:
+        """Hand what a unit of work queued to the sender (it is already safe in the store).
+
+        A worker without the lease tells the holder instead, through the store.
+        """
+        if self.sender is None or not envelopes:
+            return
+        if self.sender.active:
             self.sender.submit(envelopes)
+        elif not self.store.is_sqlite:
+            task = asyncio.get_running_loop().create_task(self._announce())
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self) -> None:
+        try:
+            await self.run(announce_outbox)
+        except Exception as exc:  # the holder's poll finds the rows anyway, a moment later
+            log.warning("outbox: lease holder not told (%s)", exc.__class__.__name__)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -113,6 +221,8 @@ class Desk:
         return outcome
 
     def _decide(self, session: Session, inbound: Inbound, flow: Flow) -> Outcome:
+        # Another worker deciding for the same customer waits: one customer, one ticket, one topic.
+        serialise_customer(session, f"{inbound.customer.channel}:{inbound.customer.external_id}")
         outcome = handle_inbound(session, self.context, inbound, flow)
         if outcome.duplicate:
             # A redelivered update: what it still owes (a crash between recording and sending) goes out now.
@@ -180,7 +290,12 @@ class Desk:
         return self.spool.pending() if self.spool is not None else 0
 
     async def check_deadlines(self) -> int:
-        """Remind staff before promised deadlines and flag breaches; how many alerts were queued."""
+        """Remind staff before promised deadlines and flag breaches; how many alerts were queued.
+
+        Only the lease holder sweeps: with several workers, every reminder would otherwise go out once each.
+        """
+        if not self.leading:
+            return 0
         queued = await self.run(deadlines.sweep_and_queue, self.context)
         self.submit(queued)
         return len(queued)
@@ -202,7 +317,7 @@ class Desk:
 
     async def forget_old_texts(self, keep_days: int) -> privacy.Blanked | None:
         """The daily retention job: blank texts older than `keep_days` (0: keep them)."""
-        if keep_days <= 0:
+        if keep_days <= 0 or not self.leading:
             return None
         blanked = await self.run(privacy.blank_old_texts, self.context.clock(), keep_days)
         log.info("retention: texts older than %d days blanked: %s", keep_days, blanked)
@@ -228,4 +343,5 @@ class Desk:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self.lease.release()
         self.store.close()
