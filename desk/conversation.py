@@ -68,7 +68,8 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
     if incoming_id is None:
         return Outcome(duplicate=True)
     if held is not None and (decision.intent == Intent.RELAYED or meanwhile):
-        if held.waiting_since is not None and inbound.kind != ContentKind.BUTTON:
+        # The customer wrote (a button press or a /command is not the answer staff wait for).
+        if held.waiting_since is not None and inbound.kind not in (ContentKind.BUTTON, ContentKind.COMMAND):
             due = held_rules.resumed_due(ctx.complaints.deadlines, held, now)
             tickets.resume(session, held, due, Who(Actor.CUSTOMER, name=customer.display_name or None), now)
         note = decision if meanwhile else _note_while_held(session, ctx, customer, inbound, held, asked, flow)
