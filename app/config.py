@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from desk.hours import WEEKDAYS, BusinessHours, HoursError, parse_spans, week_from
 from knowledge import Thresholds
 
 ENV_PREFIX = "DESK_"
@@ -134,15 +136,19 @@ class DeskSettings(Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return _known_zone(value)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
 
 
 class ComplaintSettings(Section):
@@ -151,6 +157,8 @@ class ComplaintSettings(Section):
     after_resolution: str = Field(default="reopen", pattern="^(reopen|new)$")
     reopen_days: int = Field(default=7, ge=0)
     low_score: int = Field(default=2, ge=1, le=5)
+    # While a ticket is open, a customer who writes again is told where it stands at most this often.
+    ack_minutes: float = Field(default=30, ge=0)
     repeat_count: int = Field(default=2, ge=2)
     repeat_days: int = Field(default=90, ge=1)
     new_customer_days: int = Field(default=30, ge=0)
@@ -163,7 +171,57 @@ class ComplaintSettings(Section):
         return value
 
 
+class HoursSettings(Section):
+    """When people work; out of these hours customers are told when they are back."""
+
+    # Empty: the desk's time zone ([desk] timezone).
+    timezone: str = ""
+    # Per weekday "HH:MM-HH:MM" (several spans separated by commas); "" is closed all day.
+    monday: str = "00:00-24:00"
+    tuesday: str = "00:00-24:00"
+    wednesday: str = "00:00-24:00"
+    thursday: str = "00:00-24:00"
+    friday: str = "00:00-24:00"
+    saturday: str = "00:00-24:00"
+    sunday: str = "00:00-24:00"
+    # Closed on these dates (public holidays), whatever the weekday.
+    holidays: list[date] = []
+    # Open on these dates although the weekday is closed (调休), with extra_day_hours.
+    extra_days: list[date] = []
+    extra_day_hours: str = "09:00-18:00"
+
+    @field_validator(*WEEKDAYS, "extra_day_hours")
+    @classmethod
+    def _readable_spans(cls, value: str) -> str:
+        parse_spans(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _known_zone(value) if value else value
+
+    @model_validator(mode="after")
+    def _open_some_time(self) -> HoursSettings:
+        try:
+            self.business_hours(ZoneInfo("UTC"))
+        except HoursError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+    def business_hours(self, default_zone: ZoneInfo) -> BusinessHours:
+        return BusinessHours(
+            zone=ZoneInfo(self.timezone) if self.timezone else default_zone,
+            week=week_from([getattr(self, day) for day in WEEKDAYS]),
+            holidays=frozenset(self.holidays),
+            extra_days=frozenset(self.extra_days),
+            extra_day=parse_spans(self.extra_day_hours),
+        )
+
+
 class SlaSettings(Section):
+    # "working": the promised hours count business hours ([hours]); "calendar": every hour counts.
+    clock: Literal["working", "calendar"] = "working"
     home_regions: list[str] = ["杭州"]
     home_hours: float = Field(default=12, gt=0)
     other_hours: float = Field(default=24, gt=0)
@@ -228,6 +286,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     desk: DeskSettings = DeskSettings()
     complaints: ComplaintSettings = ComplaintSettings()
+    hours: HoursSettings = HoursSettings()
     sla: SlaSettings = SlaSettings()
     tags: TagSettings = TagSettings()
     flood: FloodSettings = FloodSettings()

@@ -12,6 +12,7 @@ from crm_store.types import utcnow
 from desk.complaints import ComplaintPolicy, DeadlineRules
 from desk.context import DeskContext
 from desk.flood import FloodGate
+from desk.hours import BusinessHours
 from desk.service import Desk
 from desk.spool import Spool
 from desk.workers import WorkerPolicy
@@ -31,6 +32,7 @@ def complaint_policy(settings: Settings) -> ComplaintPolicy:
             other_hours=sla.other_hours,
             unknown_region_is_home=sla.unknown_region == "home",
             tag_hours=dict(sla.tag_hours),
+            hours=business_hours(settings) if sla.clock == "working" else None,
         ),
         priority_tags=tuple(settings.tags.priority_tags),
         vip_customers=frozenset(str(user_id) for user_id in settings.tags.vip_customers),
@@ -41,7 +43,12 @@ def complaint_policy(settings: Settings) -> ComplaintPolicy:
         repeat_days=complaints.repeat_days,
         new_customer_days=complaints.new_customer_days,
         remind_before=timedelta(minutes=sla.remind_before_minutes),
+        ack_every=timedelta(minutes=complaints.ack_minutes),
     )
+
+
+def business_hours(settings: Settings) -> BusinessHours:
+    return settings.hours.business_hours(settings.desk.zone)
 
 
 def build_context(settings: Settings) -> DeskContext:
@@ -58,6 +65,7 @@ def build_context(settings: Settings) -> DeskContext:
         complaints=complaint_policy(settings),
         staff_available=bool(settings.staff_group.chat_id) and settings.telegram.has_token,
         zone=settings.desk.zone,
+        hours=business_hours(settings),
     )
 
 

@@ -47,6 +47,9 @@ class ConsoleChannel:
     async def copy_to_customer(self, chat_id: int, from_chat_id: int, message_id: int, reply_to: int | None) -> int:
         raise NotImplementedError("the console has no staff group to copy from")
 
+    async def edit_for_customer(self, chat_id: int, message_id: int, text: str, *, caption: bool) -> int:
+        raise NotImplementedError("the console has no staff group to edit from")
+
     async def open_topic(self, name: str) -> int:
         raise NotImplementedError("the console has no staff group")
 

@@ -17,6 +17,12 @@ def update_already_recorded(session: Session, update_id: int) -> bool:
     return session.scalar(select(Contact.id).where(Contact.update_id == update_id)) is not None
 
 
+def last_told_at(session: Session, ticket_id: int) -> datetime | None:
+    """When the customer was last written to about this ticket (by the bot or by staff)."""
+    stmt = select(func.max(Contact.at)).where(Contact.ticket_id == ticket_id, Contact.direction == Direction.OUTBOUND)
+    return session.scalar(stmt)
+
+
 def record_contact(
     session: Session,
     customer: Customer,

@@ -177,6 +177,8 @@ class Ticket(Base):
     # Deadline bookkeeping for the periodic check; stored, so a restart neither forgets nor repeats.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Staff wait for the customer (/waiting): the deadline's clock stands still until they write.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     customer: Mapped[Customer] = relationship(lazy="raise")
 

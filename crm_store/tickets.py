@@ -121,7 +121,7 @@ def reopen(session: Session, ticket: Ticket, who: Who, at: datetime, *, due_at: 
     ticket.assignee_user_id = ticket.assignee_name = None
     ticket.resolved_at = ticket.closed_at = None
     ticket.satisfaction = ticket.rated_at = None
-    ticket.due_at, ticket.reminded_at, ticket.breached_at = due_at, None, None
+    ticket.due_at, ticket.reminded_at, ticket.breached_at, ticket.waiting_since = due_at, None, None, None
     record_event(session, ticket, "reopened", who, at, old=old, new=ticket.status, detail=reason or None)
 
 
@@ -139,6 +139,24 @@ def set_due(session: Session, ticket: Ticket, due_at: datetime, who: Who, at: da
     old, ticket.due_at = ticket.due_at, due_at
     ticket.reminded_at = ticket.breached_at = None
     record_event(session, ticket, "due", who, at, old=old.isoformat(), new=due_at.isoformat(), detail=reason)
+
+
+def wait_for_customer(session: Session, ticket: Ticket, who: Who, at: datetime) -> bool:
+    """Stop the deadline's clock until the customer writes; False when it was stopped already."""
+    if ticket.status not in ACTIVE_STATUSES:
+        raise TicketError(f"ticket is {ticket.status}, not open")
+    if ticket.waiting_since is not None:
+        return False
+    ticket.waiting_since = at
+    record_event(session, ticket, "waiting", who, at)
+    return True
+
+
+def resume(session: Session, ticket: Ticket, due_at: datetime, who: Who, at: datetime) -> None:
+    """The customer wrote: the clock runs again, the deadline moved by the time it stood still."""
+    old, ticket.due_at, ticket.waiting_since = ticket.due_at, due_at, None
+    ticket.reminded_at = ticket.breached_at = None
+    record_event(session, ticket, "resumed", who, at, old=old.isoformat(), new=due_at.isoformat())
 
 
 def add_note(session: Session, ticket: Ticket, text: str, who: Who, at: datetime) -> None:
@@ -169,6 +187,12 @@ def mark_reminded(session: Session, ticket: Ticket, at: datetime) -> None:
 def mark_breached(session: Session, ticket: Ticket, at: datetime) -> None:
     ticket.breached_at = at
     record_event(session, ticket, "breached", SYSTEM, at, new=ticket.due_at.isoformat())
+
+
+def last_event_at(session: Session, ticket_id: int, action: str) -> datetime | None:
+    """When the ticket last had this event (e.g. "reopened"), if ever."""
+    stmt = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == action)
+    return session.scalar(stmt)
 
 
 def active_ticket(session: Session, customer_id: int) -> Ticket | None:
@@ -210,12 +234,18 @@ def due_for_reminder(session: Session, now: datetime, remind_before_at: datetime
         Ticket.due_at > now,
         Ticket.reminded_at.is_(None),
         Ticket.breached_at.is_(None),
+        Ticket.waiting_since.is_(None),
     )
     return list(session.scalars(stmt.order_by(Ticket.due_at)))
 
 
 def newly_breached(session: Session, now: datetime) -> Sequence[Ticket]:
-    stmt = select(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES), Ticket.due_at <= now, Ticket.breached_at.is_(None))
+    stmt = select(Ticket).where(
+        Ticket.status.in_(ACTIVE_STATUSES),
+        Ticket.due_at <= now,
+        Ticket.breached_at.is_(None),
+        Ticket.waiting_since.is_(None),
+    )
     return list(session.scalars(stmt.order_by(Ticket.due_at)))
 
 

@@ -60,6 +60,10 @@ class Channel(Protocol):
         """A staff member's message, copied to the customer (optionally as a reply to one of theirs)."""
         ...
 
+    async def edit_for_customer(self, chat_id: int, message_id: int, text: str, *, caption: bool) -> int:
+        """A staff member corrected a message the customer has: its text (or a media message's caption)."""
+        ...
+
     async def open_topic(self, name: str) -> int:
         """A new staff topic; its thread id."""
         ...

@@ -13,6 +13,7 @@ from functools import cache
 
 from crm_store.causes import CAUSE_LABELS, OTHER_CAUSE
 from crm_store.models import Priority
+from desk.hours import BusinessHours, add_working, working_between
 from knowledge.text import normalise
 
 
@@ -49,6 +50,8 @@ class DeadlineRules:
     other_hours: float = 24
     unknown_region_is_home: bool = False
     tag_hours: Mapping[str, float] | None = None
+    # The promised hours count only these (sla.clock = "working"); None: every hour counts.
+    hours: BusinessHours | None = None
 
 
 def promised_hours(rules: DeadlineRules, region: str | None, tags: Iterable[str]) -> float:
@@ -65,7 +68,18 @@ def promised_hours(rules: DeadlineRules, region: str | None, tags: Iterable[str]
 
 
 def due_time(rules: DeadlineRules, opened_at: datetime, region: str | None, tags: Iterable[str]) -> datetime:
-    return opened_at + timedelta(hours=promised_hours(rules, region, tags))
+    """When the promise falls due: so many hours after opening, in working time unless the clock is calendar."""
+    return later_by(rules, opened_at, timedelta(hours=promised_hours(rules, region, tags)))
+
+
+def later_by(rules: DeadlineRules, start: datetime, duration: timedelta) -> datetime:
+    """`duration` after `start` on the deadlines' clock."""
+    return start + duration if rules.hours is None else add_working(start, duration, rules.hours)
+
+
+def clock_time_between(rules: DeadlineRules, start: datetime, end: datetime) -> timedelta:
+    """How much of the deadlines' clock ran from `start` to `end`."""
+    return max(end - start, timedelta(0)) if rules.hours is None else working_between(start, end, rules.hours)
 
 
 def priority_for(tags: Iterable[str], priority_tags: Iterable[str]) -> Priority:
@@ -92,6 +106,7 @@ class ComplaintPolicy:
     repeat_days: int = 90
     new_customer_days: int = 30
     remind_before: timedelta = timedelta(hours=1)
+    ack_every: timedelta = timedelta(minutes=30)
 
     def cause_of(self, text: str) -> str:
         return classify_cause(text, self.causes or {})

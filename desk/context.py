@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from desk.complaints import ComplaintPolicy
+from desk.hours import BusinessHours
 from knowledge import KnowledgeBase
 
 
@@ -24,3 +25,5 @@ class DeskContext:
     # True when staff can take chats over (a staff group is configured).
     staff_available: bool = True
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    # When people work ([hours]); out of them customers are told when they are back.
+    hours: BusinessHours = field(default_factory=BusinessHours)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from time import perf_counter
 
@@ -15,15 +16,17 @@ from crm_store import (
     record_contact,
     tickets,
 )
-from crm_store.contacts import link_to_ticket
+from crm_store.contacts import last_told_at, link_to_ticket
 from crm_store.models import Ticket, TicketStatus
 from crm_store.outbox import PENDING
+from crm_store.tickets import Who
 from desk import actions, escalation, learning, privacy
+from desk import held as held_rules
 from desk.complaints import is_complaint
 from desk.context import DeskContext
 from desk.flood import Flow
 from desk.intents import Intent
-from desk.language import customer_language, reply_language, settled_language
+from desk.language import customer_language, in_their_script, reply_language, written_language_of
 from desk.messages import Escalation, Inbound, Outcome, Reply
 from desk.own_copy import own_copy
 from desk.routing import Decision, decide_action, decide_message
@@ -56,19 +59,22 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         # Someone else's ticket, no such ticket, or rated already: a forged or stale button, logged as such.
         decision = Decision(Intent.STALE_BUTTON, (Reply(say("stale_button", _language(ctx, inbound, customer, ""))),))
     answered_while_held = (Intent.RATED, Intent.PICKED, Intent.SOLVED, Intent.FORGET, Intent.MY_DATA)
-    if held is not None and decision.intent not in answered_while_held:
-        # Staff hold this chat: the bot stays quiet and the message goes to the staff topic.
+    asked = decision.intent
+    meanwhile = held is not None and held_rules.answers_meanwhile(held, asked, ctx.hours, now)
+    if held is not None and decision.intent not in answered_while_held and not meanwhile:
+        # Staff hold this chat: the message goes to the staff topic (a complaint or 转人工 joins the ticket).
         decision = Decision(Intent.RELAYED, ())
     incoming_id = _record_incoming(session, customer, inbound, text, decision, held.id if held else None)
     if incoming_id is None:
         return Outcome(duplicate=True)
-    if decision.intent == Intent.RELAYED and held is not None:
+    if held is not None and (decision.intent == Intent.RELAYED or meanwhile):
+        # The customer wrote (a button press or a /command is not the answer staff wait for).
+        if held.waiting_since is not None and inbound.kind not in (ContentKind.BUTTON, ContentKind.COMMAND):
+            due = held_rules.resumed_due(ctx.complaints.deadlines, held, now)
+            tickets.resume(session, held, due, Who(Actor.CUSTOMER, name=customer.display_name or None), now)
+        note = decision if meanwhile else _note_while_held(session, ctx, customer, inbound, held, asked, flow)
         replies = []
-        if inbound.kind == ContentKind.COMMAND:
-            # A command in a held chat (/start, /help…) is answered: the customer is not left guessing.
-            note = Decision(
-                Intent.RELAYED, (Reply(say("held", _language(ctx, inbound, customer, ""), number=held.number)),)
-            )
+        if note is not None:
             replies = _record_answers(session, ctx, customer, inbound, incoming_id, note, started, ticket_id=held.id)
         relay = Escalation(
             customer.id,
@@ -114,6 +120,7 @@ def _escalate(
         intent=decision.intent,
         language=language,
         now=ctx.clock(),
+        hours=ctx.hours,
     )
     ticket = registered.ticket
     link_to_ticket(session, incoming_id, ticket.id)
@@ -129,6 +136,29 @@ def _escalate(
         contact_id=incoming_id,
     )
     return Outcome(replies=replies, escalation=handover, customer_id=customer.id, intent=decision.intent)
+
+
+def _note_while_held(
+    session: Session, ctx: DeskContext, customer: Customer, inbound: Inbound, held: Ticket, asked: Intent, flow: Flow
+) -> Decision | None:
+    """Never silent: a command gets where the ticket stands, 转人工 that it is with a person already, any
+    other message a short acknowledgement unless the customer was told within `ack_minutes`."""
+    language = _language(ctx, inbound, customer, inbound.text if inbound.kind == ContentKind.TEXT else "")
+    if inbound.kind == ContentKind.COMMAND:
+        return Decision(Intent.RELAYED, (Reply(say("held", language, number=held.number)),))
+    if flow != Flow.OK:
+        return None
+    text = held_rules.note_while_held(
+        held,
+        asked,
+        last_told=last_told_at(session, held.id),
+        ack_every=ctx.complaints.ack_every,
+        hours=ctx.hours,
+        zone=ctx.zone,
+        language=language,
+        now=ctx.clock(),
+    )
+    return Decision(Intent.ACKNOWLEDGED, (Reply(text),)) if text else None
 
 
 def _rated_ticket(session: Session, customer: Customer, inbound: Inbound) -> tuple[Ticket, int] | None:
@@ -182,7 +212,7 @@ def _language(ctx: DeskContext, inbound: Inbound, customer: Customer, text: str)
 
 
 def _remember_language(customer: Customer, text: str) -> None:
-    settled = settled_language(text)
+    settled = written_language_of(text, customer.written_language)
     # An erased customer's record keeps nothing about them, their language included.
     if settled is not None and customer.erased_at is None and customer.written_language != settled:
         customer.written_language = settled
@@ -253,6 +283,15 @@ def _record_incoming(
     )
 
 
+def _in_their_script(reply: Reply, written_language: str | None) -> Reply:
+    """Chinese replies in the customer's own script (Traditional for those who write it), buttons too."""
+    buttons = tuple(
+        tuple(replace(button, label=in_their_script(button.label, written_language)) for button in row)
+        for row in reply.buttons
+    )
+    return replace(reply, text=in_their_script(reply.text, written_language), buttons=buttons)
+
+
 def _record_answers(
     session: Session,
     ctx: DeskContext,
@@ -268,7 +307,8 @@ def _record_answers(
     wait_ms = max(0, int((now - inbound.sent_at).total_seconds() * 1000))
     handling_ms = int((perf_counter() - started) * 1000)
     replies = []
-    for reply in decision.replies:
+    for answer in decision.replies:
+        reply = _in_their_script(answer, customer.written_language)
         contact_id = record_contact(
             session,
             customer,

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from crm_store import Session, tickets
 from crm_store.causes import cause_label
 from desk import outbox
+from desk.complaints import clock_time_between, later_by
 from desk.context import DeskContext
 from desk.dates import local_time
+from desk.hours import is_open
 from desk.messages import Envelope
 
 
@@ -25,7 +27,11 @@ class DeadlineNotice:
 
 
 def sweep_deadlines(session: Session, ctx: DeskContext) -> list[DeadlineNotice]:
+    """Reminders and breaches due now; on the working clock only while people are at work to read them."""
     now = ctx.clock()
+    rules = ctx.complaints.deadlines
+    if rules.hours is not None and not is_open(now, rules.hours):
+        return []
     notices = []
     for ticket in tickets.newly_breached(session, now):
         tickets.mark_breached(session, ticket, now)
@@ -39,9 +45,10 @@ def sweep_deadlines(session: Session, ctx: DeskContext) -> list[DeadlineNotice]:
                 breached=True,
             )
         )
-    for ticket in tickets.due_for_reminder(session, now, now + ctx.complaints.remind_before):
+    # "An hour before" is an hour of the deadlines' clock: Monday 09:30 is reminded at Monday 09:00.
+    for ticket in tickets.due_for_reminder(session, now, later_by(rules, now, ctx.complaints.remind_before)):
         tickets.mark_reminded(session, ticket, now)
-        minutes = max(1, int((ticket.due_at - now).total_seconds() // 60))
+        minutes = max(1, int(clock_time_between(rules, now, ticket.due_at).total_seconds() // 60))
         notices.append(
             DeadlineNotice(
                 ticket.customer_id,

@@ -19,6 +19,7 @@ from crm_store.models import Actor, Customer, TagSource, Ticket, TicketStatus
 from crm_store.tickets import Who
 from desk.complaints import ComplaintPolicy, due_time, priority_for
 from desk.dates import local_time
+from desk.hours import BusinessHours, is_open, next_open
 from desk.intents import Intent
 from desk.texts import say
 
@@ -42,17 +43,18 @@ def register(
     intent: Intent,
     language: str,
     now: datetime,
+    hours: BusinessHours | None = None,
 ) -> Registered:
     """Open a ticket (or reopen the last one, as configured) for a complaint or a request for a person."""
     who = Who(Actor.CUSTOMER, name=customer.display_name or None)
     names = apply_customer_rules(session, policy, customer, now)
-    reopened = _reopenable(session, policy, customer, intent, now)
+    cause = policy.cause_of(text)
+    reopened = _reopenable(session, policy, customer, intent, cause, now)
     if reopened is not None:
         due = due_time(policy.deadlines, now, customer.region, names)
         tickets.reopen(session, reopened, who, now, due_at=due, reason=text[:500])
         ticket, key = reopened, "reopened_ack"
     else:
-        cause = policy.cause_of(text)
         ticket = tickets.open_ticket(
             session,
             customer_id=customer.id,
@@ -69,6 +71,9 @@ def register(
     since = now - timedelta(days=policy.repeat_days)
     if tickets.count_tickets_since(session, customer.id, since) >= policy.repeat_count:
         tag_store.add_tag(session, customer.id, tag_store.REPEAT_COMPLAINANT, source=TagSource.RULE, at=now)
+    away = hours is not None and not is_open(now, hours)
+    if away and key == "handoff_ack":
+        key = "handoff_away"
     customer_text = say(
         key,
         language,
@@ -76,16 +81,21 @@ def register(
         cause=cause_label(ticket.cause, language),
         due=local_time(ticket.due_at, zone, language),
     )
+    if away and hours is not None:
+        back = local_time(next_open(now, hours), zone, language)
+        customer_text += "\n" + say("away", language, back=back)
     return Registered(ticket, customer_text, ticket_header(ticket, zone, reopened=reopened is not None))
 
 
 def _reopenable(
-    session: Session, policy: ComplaintPolicy, customer: Customer, intent: Intent, now: datetime
+    session: Session, policy: ComplaintPolicy, customer: Customer, intent: Intent, cause: str, now: datetime
 ) -> Ticket | None:
+    """The ticket a complaint continues: the last one, ended within reopen_days, about the same cause.
+    Another cause is another problem: it gets its own ticket, so the cause statistics stay true."""
     if not policy.reopen_after_resolution or intent != Intent.COMPLAINT:
         return None
     last = tickets.latest_ticket(session, customer.id)
-    if last is None or last.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+    if last is None or last.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED) or last.cause != cause:
         return None
     ended = last.resolved_at or last.closed_at
     return last if ended is not None and now - ended <= timedelta(days=policy.reopen_days) else None
@@ -119,7 +129,9 @@ def ticket_header(ticket: Ticket, zone: ZoneInfo, *, reopened: bool = False) -> 
 
 def _writes(customer: Customer) -> str:
     """Staff reply in the language the customer writes, which the app setting does not always show."""
-    return {"zh": "（写中文）", "en": "（写英文）"}.get(customer.written_language or "", "")
+    return {"zh": "（写中文）", "zh-hant": "（写繁体中文，回复会自动转为繁体）", "en": "（写英文）"}.get(
+        customer.written_language or "", ""
+    )
 
 
 def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
@@ -139,9 +151,10 @@ def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
     open_tickets = tickets.open_tickets_of(session, customer.id)
     for ticket in open_tickets:
         assignee = ticket.assignee_name or ticket.assignee_user_id or "未分配"
+        waiting = " · ⏸ 等待客户回复（时限暂停）" if ticket.waiting_since else ""
         lines.append(
             f"📋 {ticket.number} {ticket.status} · {cause_label(ticket.cause)} · {ticket.priority}"
-            f" · 截止 {local_time(ticket.due_at, zone)} · {assignee}"
+            f" · 截止 {local_time(ticket.due_at, zone)} · {assignee}{waiting}"
         )
     if not open_tickets:
         lines.append("📋 无进行中的工单")

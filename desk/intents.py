@@ -19,8 +19,12 @@ class Intent(StrEnum):
     COMPLAINT = "complaint"
     # A message in a chat staff hold: copied to the staff topic, not answered by the bot.
     RELAYED = "relayed"
+    # The bot's short note to a customer writing to a held ticket: who has it, by when.
+    ACKNOWLEDGED = "acknowledged"
     RATED = "rated"
     STAFF_REPLY = "staff_reply"
+    # A staff member corrected a message the customer already has (the customer's copy is edited).
+    STAFF_EDIT = "staff_edit"
     FORGET = "forget"
     # The customer asked for their own copy of what we hold about them.
     MY_DATA = "my_data"

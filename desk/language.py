@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from knowledge.script import chinese_script, to_traditional
+
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
@@ -53,3 +55,24 @@ def written_in(text: str) -> str:
     """The language a text is mainly written in: Chinese when it has more CJK characters than Latin words
     (a Chinese answer may name an app or a price in Latin letters; an English one may quote 发票)."""
     return "zh" if len(_CJK.findall(text)) > len(_LATIN.findall(text)) else "en"
+
+
+# Stored as the customer's written language when they write Chinese in Traditional characters.
+TRADITIONAL_CHINESE = "zh-hant"
+
+
+def written_language_of(text: str, before: str | None) -> str | None:
+    """What a message says about the language the customer writes: "zh-hant" for Traditional, "zh" for
+    simplified, "en"; a Chinese message that shows no script (您好) keeps what was known before."""
+    settled = settled_language(text)
+    if settled != "zh":
+        return settled
+    script = chinese_script(text)
+    if script is None:
+        return before if before in ("zh", TRADITIONAL_CHINESE) else "zh"
+    return TRADITIONAL_CHINESE if script == "hant" else "zh"
+
+
+def in_their_script(text: str, written_language: str | None) -> str:
+    """A reply put into Traditional for a customer who writes Traditional; unchanged for anyone else."""
+    return to_traditional(text) if written_language == TRADITIONAL_CHINESE else text

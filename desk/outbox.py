@@ -24,8 +24,9 @@ from desk.messages import Envelope, Inbound, Outcome, Reply
 
 CUSTOMER = "customer"
 STAFF = "staff"
-# Customer lane: a reply (text and buttons), or a staff member's message copied to the customer.
-REPLY, RELAY = "reply", "relay"
+# Customer lane: a reply (text and buttons), a staff member's message copied to the customer, or a
+# correction of such a copy (the staff member edited their message).
+REPLY, RELAY, EDIT = "reply", "relay", "edit"
 # Staff lane: text for the customer's topic (opened if missing), the customer's message copied there,
 # and an alert that goes to the customer's topic when there is one, else to the group's general topic.
 TOPIC, COPY, NOTICE = "topic", "copy", "notice"
@@ -118,6 +119,25 @@ def queue_relay(
     payload = {"from_chat": from_chat_id, "message_id": message_id, "thread_id": thread_id, "reply_to": reply_to}
     return _queue(
         session, at, lane=CUSTOMER, kind=RELAY, chat_id=chat_id, customer_id=customer_id, contact_id=contact_id,
+        payload=payload,
+    )  # fmt: skip
+
+
+def queue_edit(
+    session: Session,
+    customer_id: int,
+    chat_id: int,
+    *,
+    message_id: int,
+    text: str,
+    caption: bool,
+    contact_id: int | None,
+    at: datetime,
+) -> Envelope:
+    """A staff member's correction, to be made to the customer's copy (`message_id` in their chat)."""
+    payload = {"message_id": message_id, "text": text, "caption": caption}
+    return _queue(
+        session, at, lane=CUSTOMER, kind=EDIT, chat_id=chat_id, customer_id=customer_id, contact_id=contact_id,
         payload=payload,
     )  # fmt: skip
 
@@ -243,6 +263,7 @@ def retry_delay(attempt: int, retry_after: float | None, *, base: float = 0.5, c
 BLOCKED_NOTICE = "⛔ 客户已屏蔽机器人：消息无法送达，工单保持打开，请通过其他方式联系客户。"
 UNBLOCKED_NOTICE = "✅ 客户已重新启用机器人，可以在这里继续回复。"
 RELAY_BLOCKED = "⛔ 未送达：客户已屏蔽机器人。工单保持打开，请通过其他方式联系客户。"
+EDIT_REFUSED = "⚠️ 刚才的修改没有同步给客户（Telegram 拒绝修改：{reason}）。客户看到的仍是原来的内容，请另发一条更正。"
 
 
 def record_sent(
@@ -284,6 +305,9 @@ def record_refused(
 ) -> list[Envelope]:
     """It will never arrive: recorded as such; a customer who blocked us is marked and staff are told."""
     outbox.mark_failed(session, envelope.id, reason, attempts)
+    if envelope.kind == EDIT and staff and envelope.customer_id is not None and not unreachable:
+        # The staff member believes the customer sees the correction: they must hear that they do not.
+        return [queue_notice(session, envelope.customer_id, EDIT_REFUSED.format(reason=reason), now)]
     if not unreachable or envelope.lane != CUSTOMER or envelope.customer_id is None:
         return []
     customer = session.get(Customer, envelope.customer_id)
@@ -292,7 +316,7 @@ def record_refused(
     newly_blocked_with_ticket = set_blocked(session, customer.channel, customer.external_id, blocked=True, now=now)
     if not staff:
         return []
-    if envelope.kind == RELAY:
+    if envelope.kind in (RELAY, EDIT):
         return [queue_notice(session, customer.id, RELAY_BLOCKED, now)]
     if newly_blocked_with_ticket:
         return [queue_notice(session, customer.id, BLOCKED_NOTICE, now)]

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from desk import metrics, outbox
 from desk.channel import DELETE_AT_ONCE, Channel, DeliveryError, TopicGone, Unreachable
 from desk.messages import Envelope
-from desk.outbox import COPY, CUSTOMER, ERASE, RELAY, STAFF, TOPIC, Post
+from desk.outbox import COPY, CUSTOMER, EDIT, ERASE, RELAY, STAFF, TOPIC, Post
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -253,6 +253,11 @@ class Sender:
             source = envelope.payload
             return await self.channel.copy_to_customer(
                 chat_id, source["from_chat"], source["message_id"], source.get("reply_to")
+            )
+        if envelope.kind == EDIT:
+            source = envelope.payload
+            return await self.channel.edit_for_customer(
+                chat_id, source["message_id"], source["text"], caption=bool(source.get("caption"))
             )
         attached = envelope.payload.get("file")
         if attached:

@@ -28,11 +28,11 @@ from crm_store.models import (
 from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
 from desk import actions, escalation, learning, outbox
-from desk.complaints import PRIORITY_ORDER, due_time
+from desk.complaints import PRIORITY_ORDER, clock_time_between, due_time, priority_for
 from desk.context import DeskContext
 from desk.dates import local_time
 from desk.intents import Intent
-from desk.language import customer_language, reply_language
+from desk.language import customer_language, in_their_script, reply_language
 from desk.messages import Button, Envelope, Reply
 from desk.texts import say
 
@@ -41,6 +41,7 @@ STAFF_HELP = (
     "/take 接手  /release 放回队列  /resolve [处理结果] 解决并请客户评分  /close 关闭  /reopen [原因] 重新打开\n"
     "/tag 标签 [kind]  /untag 标签  /note 内部备注（不会发给客户）  /cause 原因  /priority urgent|high|normal|low\n"
     "/region 地区  /history 客户档案与最近记录  /queue 待处理工单（任何话题）\n"
+    "/waiting 等待客户回复：时限暂停，客户一发消息就继续计时\n"
     "/link 条目编号：把客户最近的问题记为该知识条目的新问法（经理 /review 审核）\n"
     "/erase 客户编号 [原因]：经理删除客户数据，按按钮确认（客户用 /forget 申请；没有申请时须写明原因）\n"
     "在话题里直接发消息 = 回复客户；回复客户的某条消息 = 回复到那一条。"
@@ -129,7 +130,7 @@ def _resolve(session: Session, ctx: DeskContext, who: Who, customer: Customer, a
     escalation.after_ticket_ended(session, customer.id)
     language = reply_language("", customer_language(customer), ctx.default_language)
     key, values = ("resolved", {"resolution": argument}) if argument else ("resolved_plain", {})
-    text = say(key, language, number=ticket.number, **values)
+    text = in_their_script(say(key, language, number=ticket.number, **values), customer.written_language)
     buttons = (tuple(Button(f"{'⭐' * score}", actions.rate(ticket.id, score)) for score in range(1, 6)),)
     contact_id = _record_to_customer(session, customer, text, who, ticket, now, intent=Intent.RATED, actor=Actor.BOT)
     late = " （已超时）" if tickets.resolved_late(ticket) else ""
@@ -177,7 +178,41 @@ def _tag(session: Session, ctx: DeskContext, who: Who, customer: Customer, argum
         user_name=who.name,
     )
     _audit(session, customer, "tagged", who, ctx.clock(), name)
-    return StaffOutcome(f"🏷 已加标签 {name}" if added else f"客户已有标签 {name}")
+    text = f"🏷 已加标签 {name}" if added else f"客户已有标签 {name}"
+    changed = _serve_by_tags(session, ctx, who, customer) if added else []
+    return StaffOutcome("\n".join([text, *changed]))
+
+
+def _serve_by_tags(session: Session, ctx: DeskContext, who: Who, customer: Customer) -> list[str]:
+    """A priority tag (VIP…) counts for the customer's open tickets too: the shorter deadline and the
+    higher priority they would have had if opened now, never a longer deadline or a lower priority."""
+    names = tag_store.tag_names(session, customer.id)
+    rules, now = ctx.complaints.deadlines, ctx.clock()
+    changed = []
+    for ticket in tickets.open_tickets_of(session, customer.id):
+        # A reopened ticket's promise was made when it reopened.
+        started = tickets.last_event_at(session, ticket.id, "reopened") or ticket.opened_at
+        due = due_time(rules, started, customer.region, names)
+        if due < ticket.due_at and ticket.waiting_since is None:
+            tickets.set_due(session, ticket, due, who, now, reason="tag")
+            changed.append(f"⏱ 工单 {ticket.number} 新时限 {local_time(due, ctx.zone)}")
+        priority = priority_for(names, ctx.complaints.priority_tags)
+        if PRIORITY_ORDER[priority] < PRIORITY_ORDER[ticket.priority]:
+            tickets.set_priority(session, ticket, priority, who, now)
+            changed.append(f"⬆️ 工单 {ticket.number} 优先级 {priority}")
+    return changed
+
+
+def _waiting(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
+    ticket = _current(session, customer)
+    now = ctx.clock()
+    if not tickets.wait_for_customer(session, ticket, who, now):
+        return StaffOutcome(f"工单 {ticket.number} 已在等待客户回复")
+    left = clock_time_between(ctx.complaints.deadlines, now, ticket.due_at)
+    hours = f"{left.total_seconds() / 3600:.1f}".rstrip("0").rstrip(".")
+    return StaffOutcome(
+        f"⏸ 工单 {ticket.number} 等待客户回复：时限暂停（还剩 {hours} 小时），客户发来消息后自动继续计时"
+    )
 
 
 def _untag(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:
@@ -251,6 +286,7 @@ COMMANDS: dict[str, Callable[[Session, DeskContext, Who, Customer, str], StaffOu
     "priority": _priority,
     "region": _region,
     "history": _history,
+    "waiting": _waiting,
     "link": _link,
 }
 
@@ -271,7 +307,7 @@ def queue_text(session: Session, ctx: DeskContext) -> str:
     now = ctx.clock()
     for ticket in sorted(active, key=key):
         customer = customers[ticket.customer_id]
-        late = " ⏰已超时" if ticket.due_at <= now else ""
+        late = " ⏸等待客户" if ticket.waiting_since else (" ⏰已超时" if ticket.due_at <= now else "")
         owner = ticket.assignee_name or ("未分配" if ticket.assignee_user_id is None else ticket.assignee_user_id)
         lines.append(
             f"{ticket.number} · {customer.display_name or customer.external_id} · {cause_label(ticket.cause)}"
@@ -383,3 +419,44 @@ def relay_staff_message(
         at=ctx.clock(),
     )
     return [relayed]
+
+
+NOT_RELAYED = "这条消息没有发给客户（或客户那里已没有它），修改不会同步；如需更正请另发一条。"
+
+
+def relay_staff_edit(
+    session: Session,
+    ctx: DeskContext,
+    who: Who,
+    chat_id: int,
+    thread_id: int,
+    message_id: int,
+    text: str,
+    *,
+    caption: bool,
+) -> list[Envelope]:
+    """A staff member edited a message in a customer's topic: the customer's copy is edited the same way
+    (through the relay map), and the correction is recorded as a contact of its own."""
+    customer = relay.customer_of_topic(session, chat_id, thread_id)
+    if customer is None:
+        return []
+    now = ctx.clock()
+    twin = relay.customer_message_for(session, chat_id, message_id)
+    if twin is None or twin.direction != Direction.OUTBOUND:
+        return [outbox.queue_notice(session, customer.id, NOT_RELAYED, now)]
+    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
+    contact_id = _record_to_customer(
+        session, customer, text, who, ticket, now, intent=Intent.STAFF_EDIT, kind=ContentKind.EDITED
+    )
+    return [
+        outbox.queue_edit(
+            session,
+            customer.id,
+            twin.customer_chat_id,
+            message_id=twin.customer_message_id,
+            text=text,
+            caption=caption,
+            contact_id=contact_id,
+            at=now,
+        )
+    ]

@@ -94,6 +94,21 @@ TEXTS: dict[str, dict[str, str]] = {
             "They will reply here as soon as possible, at the latest by {due}. Feel free to describe your question."
         ),
     },
+    # Out of business hours the promise stays, but nobody pretends a person is there now.
+    "away": {
+        "zh": (
+            "现在是非工作时间，工作人员将于 {back} 上班，届时会第一时间处理。"
+            "在此期间您在这里留下的消息都会保留并转给负责的同事，常见问题我也可以继续为您解答。"
+        ),
+        "en": (
+            "Our team is away right now and back at {back}, when your case comes first. "
+            "Meanwhile everything you write here is kept for them, and I can still answer common questions."
+        ),
+    },
+    "handoff_away": {
+        "zh": "好的，已为您登记人工服务，工单号 {number}，最迟在 {due} 前给您答复。",
+        "en": "Sure, a member of our team will take over: ticket {number}, with an answer by {due} at the latest.",
+    },
     "reopened_ack": {
         "zh": (
             "非常抱歉问题还没有解决好。您的工单 {number} 已重新打开，"
@@ -151,6 +166,25 @@ TEXTS: dict[str, dict[str, str]] = {
     "slow_down": {
         "zh": "您的消息我们都收到了，请稍等片刻，我们会逐条处理。",
         "en": "We have all your messages; please give us a moment to work through them.",
+    },
+    "held_ack": {
+        "zh": "收到，已转给{who}（工单 {number}），我们承诺在 {due} 前给您处理结果。",
+        "en": "Got it: passed on to {who} (ticket {number}); we promise you an outcome by {due}.",
+    },
+    "already_with_person": {
+        "zh": (
+            "您的问题已经在人工处理中（工单 {number}，{who}），不用再次转接，"
+            "直接在这里留言即可，最迟 {due} 前给您答复。"
+        ),
+        "en": (
+            "Your case is already with a person (ticket {number}, {who}); no need to ask again, just write here. "
+            "You will have an answer by {due} at the latest."
+        ),
+    },
+    "held_nobody_yet": {"zh": "值班的工作人员", "en": "our team"},
+    "held_away": {
+        "zh": "现在是非工作时间，工作人员将于 {back} 上班后处理。",
+        "en": "Our team is away right now and back at {back}.",
     },
     "held": {
         "zh": "您的问题（工单 {number}）正由工作人员处理，直接在这里留言即可，他们会在这里回复您。",

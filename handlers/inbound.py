@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, Message, Update, User
 
 from desk.messages import ContentKind, CustomerRef, Inbound
+from desk.names import person_name
 from desk.text_input import clean_text
 
 CHANNEL = "telegram"
@@ -36,7 +37,7 @@ def customer_ref(user: User, chat_id: int) -> CustomerRef:
     return CustomerRef(
         channel=CHANNEL,
         external_id=str(user.id),
-        display_name=clean_text(user.full_name, NAME_CHARS),
+        display_name=clean_text(person_name(user.first_name, user.last_name), NAME_CHARS),
         username=clean_text(user.username, HANDLE_CHARS) or None,
         language=clean_text(user.language_code, LANGUAGE_CHARS) or None,
         chat_id=chat_id,

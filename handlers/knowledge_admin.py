@@ -10,6 +10,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from desk import learning
 from desk.messages import staff_member
+from desk.names import person_name
 from handlers.context import desk_of, settings_of
 from handlers.manager import manager_chat
 from handlers.render import send_html
@@ -59,7 +60,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, *, accept:
         return
     desk, settings = desk_of(context), settings_of(context)
     user = update.effective_user
-    who = staff_member(user.id if user else None, user.full_name if user else None)
+    who = staff_member(user.id if user else None, person_name(user.first_name, user.last_name) if user else None)
     try:
         text, changed = await desk.run(
             learning.decide, desk.context, settings.knowledge.paths, int(args[0].lstrip("#")), accept, who,

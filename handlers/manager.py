@@ -11,6 +11,7 @@ from telegram import InputMediaPhoto, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
+from desk.names import person_name
 from handlers.context import desk_of, settings_of
 from handlers.render import send_html
 from reports import (
@@ -148,5 +149,6 @@ def _requester(update: Update) -> Requester:
     user = update.effective_user
     if user is None:
         return Requester("telegram")
-    name = f"{user.full_name} (@{user.username})" if user.username else user.full_name
+    full_name = person_name(user.first_name, user.last_name)
+    name = f"{full_name} (@{user.username})" if user.username else full_name
     return Requester("telegram", user_id=user.id, name=name)

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from desk import privacy, staff
 from desk.messages import Who, staff_member
+from desk.names import person_name
 from handlers.context import desk_of, offers_of, settings_of
 from handlers.inbound import message_kind
 from handlers.render import send_html
@@ -32,6 +33,8 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
     # New messages only: editing "/note …" to fix a typo must not run the command again.
     application.add_handler(MessageHandler(group & filters.COMMAND & filters.UpdateType.MESSAGE, on_staff_command))
     application.add_handler(MessageHandler(group & filters.UpdateType.MESSAGE & ~filters.COMMAND, on_staff_message))
+    # An edited reply corrects the customer's copy (¥1000 → ¥100 must reach them).
+    application.add_handler(MessageHandler(group & filters.UpdateType.EDITED_MESSAGE & ~filters.COMMAND, on_staff_edit))
     # Before the customers' button handler, which would take these presses for stale customer buttons.
     application.add_handler(CallbackQueryHandler(on_staff_button, pattern=f"^{STAFF_BUTTON}"))
 
@@ -39,7 +42,7 @@ def register_staff_handlers(application: Application, group_chat_id: int) -> Non
 def _who(update: Update) -> Who:
     user = update.effective_user
     assert user is not None
-    return staff_member(user.id, user.full_name)
+    return staff_member(user.id, person_name(user.first_name, user.last_name))
 
 
 async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -87,6 +90,28 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         message.text or message.caption or "",
         message_kind(message),
         reply_to,
+    )
+    desk.submit(queued)
+
+
+async def on_staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff member edited a message in a customer's topic: the customer's copy is edited too."""
+    message = update.edited_message
+    user = update.effective_user
+    if message is None or user is None or not message.is_topic_message or message.message_thread_id is None:
+        return
+    if not settings_of(context).roles.is_staff(user.id) or not (message.text or message.caption):
+        return
+    desk = desk_of(context)
+    queued = await desk.run(
+        staff.relay_staff_edit,
+        desk.context,
+        _who(update),
+        message.chat_id,
+        message.message_thread_id,
+        message.message_id,
+        message.text or message.caption or "",
+        caption=message.text is None,
     )
     desk.submit(queued)
 
@@ -147,7 +172,7 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer(offer, show_alert=True)
         return
     await query.answer()
-    who = staff_member(user_id, query.from_user.full_name)
+    who = staff_member(user_id, person_name(query.from_user.first_name, query.from_user.last_name))
     anonymised = await desk.erase(offer.customer_id, who, offer.reason or None)
     if anonymised is None:
         await _settle(query.message, f"没有编号为 {offer.customer_id} 的客户。")

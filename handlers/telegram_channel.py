@@ -38,6 +38,17 @@ class TelegramChannel:
 
         return await _translated(copy)
 
+    async def edit_for_customer(self, chat_id: int, message_id: int, text: str, *, caption: bool) -> int:
+        # Plain text, as staff typed it: no parse mode, so nothing in it is read as markup.
+        async def edit() -> int:
+            if caption:
+                await self.bot.edit_message_caption(chat_id, message_id, caption=text, parse_mode=None)
+            else:
+                await self.bot.edit_message_text(text, chat_id, message_id, parse_mode=None)
+            return message_id
+
+        return await _translated(edit)
+
     async def open_topic(self, name: str) -> int:
         async def create() -> int:
             topic = await self.bot.create_forum_topic(self.staff_chat_id, name)

@@ -17,12 +17,14 @@ from telegram.ext import Application
 from app.config import Settings, load_settings
 from app.startup import build_desk
 from bot import build_application
+from desk.hours import WEEKDAYS
 from desk.service import Desk
 from handlers.polling import polling
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+ALWAYS_OPEN = {day: "00:00-24:00" for day in WEEKDAYS}
 
 
 @dataclass
@@ -39,6 +41,8 @@ def settings_for(fake_base_url: str, token: str, database_url: str, **sections: 
     telegram.update(sections.pop("telegram", {}))
     # Each bot gets its own spool folder: a test's outage must never replay into another test's database.
     database = {"url": database_url, "spool_dir": tempfile.mkdtemp(prefix="spool-"), **sections.pop("database", {})}
+    # Tests run at any hour: a desk that is always open, unless a test sets the hours it is about.
+    sections.setdefault("hours", ALWAYS_OPEN)
     return load_settings(ROOT / "config.toml", telegram=telegram, database=database, **sections)
 
 

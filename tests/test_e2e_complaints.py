@@ -91,6 +91,9 @@ async def test_complaint_to_ticket_topic_staff_reply_resolve_and_rating(database
             "assigned",
             "first_response",
             "tagged",
+            # A priority tag counts for the open ticket too: the VIP deadline, high priority.
+            "due",
+            "priority",
             "note",
             "resolved",
             "rated",

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from desk.hours import WEEKDAYS
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,8 @@ def worker_env(fake: FakeBotApi, database_url: str, **extra: str) -> dict[str, s
         PYTHONUNBUFFERED="1",
         NO_PROXY="127.0.0.1,localhost",
     )
+    # Tests run at any hour: an always-open desk, so reminders and answers do not depend on the time of day.
+    env.update({f"DESK_HOURS__{day.upper()}": "00:00-24:00" for day in WEEKDAYS})
     env.update(extra)
     return env
 

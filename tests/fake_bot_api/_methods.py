@@ -147,6 +147,19 @@ class BotApiMethods(ApiState):
         changed, msg["text"] = msg["text"] != str(p.get("text", "")), str(p.get("text", ""))
         return self._set_markup(msg, p.get("reply_markup"), changed)
 
+    def _api_editmessagecaption(self, p: JSONDict, f: Any) -> JSONDict | bool:
+        if p.get("inline_message_id"):
+            return True
+        msg = self._editable(p)
+        if not any(kind in msg for kind in ("photo", "video", "document", "audio", "animation", "voice")):
+            raise bad("there is no caption in the message to edit")
+        caption = str(p.get("caption", ""))
+        self._check_text(caption, p.get("parse_mode"))
+        changed = msg.get("caption", "") != caption
+        msg.pop("caption", None)
+        msg.update({"caption": caption} if caption else {})
+        return self._set_markup(msg, p.get("reply_markup"), changed)
+
     def _api_editmessagereplymarkup(self, p: JSONDict, f: Any) -> JSONDict | bool:
         if p.get("inline_message_id"):
             return True

@@ -96,9 +96,10 @@ class FakeBotApi(BotApiMethods):
         message_thread_id: int | None = None,
         reply_to_message_id: int | None = None,
         is_topic_message: bool | None = None,
+        last_name: str | None = None,
     ) -> JSONDict:
         """A text message from a user; ``/commands`` get a ``bot_command`` entity."""
-        self._user(user_id, first_name, username, language_code)
+        self._user(user_id, first_name, username, language_code, last_name)
         msg = self._user_message(user_id, chat_id, chat_type, text=text)
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]

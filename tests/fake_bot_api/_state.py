@@ -83,10 +83,12 @@ class ApiState:
         first_name: str | None = None,
         username: str | None = None,
         language_code: str | None = None,
+        last_name: str | None = None,
     ) -> JSONDict:
         """The user object for ``user_id`` (created on first sight; given fields overwrite)."""
         user = self._users.setdefault(user_id, {"id": user_id, "is_bot": False, "first_name": "张三"})
         fields = {"first_name": first_name, "username": username, "language_code": language_code}
+        fields["last_name"] = last_name
         user.update({k: v for k, v in fields.items() if v is not None})
         return user
 
