@@ -125,6 +125,18 @@ class KnowledgeSettings(Section):
     thresholds: Thresholds = Thresholds()
 
 
+class CannedSettings(Section):
+    # The canned replies file (validated at start-up); /canned add|del changes are kept in the store.
+    path: Path = Path("knowledge/canned.yaml")
+
+
+class AssignmentSettings(Section):
+    # New tickets go round-robin to the staff on duty (/onduty), key customers first.
+    auto: bool = True
+    # Nobody gets more open tickets than this; beyond it a ticket waits in /queue.
+    max_open_per_person: int = Field(default=8, ge=1)
+
+
 class DeskSettings(Section):
     business_name: str = "优选商城"
     timezone: str = "Asia/Shanghai"
@@ -218,6 +230,8 @@ class Settings(BaseSettings):
     staff_group: StaffGroupSettings = StaffGroupSettings()
     database: DatabaseSettings = DatabaseSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    canned: CannedSettings = CannedSettings()
+    assignment: AssignmentSettings = AssignmentSettings()
     desk: DeskSettings = DeskSettings()
     complaints: ComplaintSettings = ComplaintSettings()
     sla: SlaSettings = SlaSettings()
@@ -365,9 +379,11 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         url = prefix + str(base / url[len(prefix) :])
     spool = settings.database.spool_dir
     spool = spool if spool.is_absolute() else base / spool
+    canned = settings.canned.path if settings.canned.path.is_absolute() else base / settings.canned.path
     return settings.model_copy(
         update={
             "knowledge": settings.knowledge.model_copy(update={"paths": paths}),
+            "canned": settings.canned.model_copy(update={"path": canned}),
             "database": settings.database.model_copy(update={"url": url, "spool_dir": spool}),
         }
     )
