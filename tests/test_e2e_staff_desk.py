@@ -6,6 +6,9 @@ received, and checked against the rows in the store.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from crm_store import Contact
@@ -166,3 +169,20 @@ def _ticket(bot: RunningBot, number: str) -> Ticket:
 def _thread_of(bot: RunningBot, customer_id: int) -> int | None:
     topics = [t for t in _rows(bot, StaffTopic) if t.customer_id == customer_id]
     return topics[0].thread_id if topics else None
+
+
+async def test_a_breach_names_the_assignee_in_the_topic_and_reaches_the_managers(database_url: str) -> None:
+    now = [datetime.now(UTC)]
+    async with running_bot(database_url, **SECTIONS) as bot:
+        bot.desk.context = replace(bot.desk.context, clock=lambda: now[0])
+        _staff(bot, STAFF, "/onduty")
+        await _group_reply(bot, 0, "已上班")
+        bot.fake.push_text(CUSTOMER, "我要投诉，快递一个星期还没到")
+        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        [ticket] = _rows(bot, Ticket)
+        now[0] = ticket.due_at + timedelta(minutes=1)
+        breach = await _group_reply(bot, 0, "超时")
+        assert "T000001" in breach and "李雷 (@lilei)" in breach
+        [to_manager] = await eventually(lambda: [t for t in _texts(bot, MANAGER) if "超时" in t])
+        assert "T000001" in to_manager
+        assert not any("超时" in t for t in _texts(bot, CUSTOMER))
