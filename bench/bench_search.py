@@ -54,7 +54,7 @@ ANSWERS = [
 ENGLISH = ["Where is my refund for order {n}?", "The {e} arrived broken", "ok thanks", "How do I return the {e}?"]
 ENGLISH_PRODUCTS = ["headphones", "kettle", "backpack", "lamp", "Phone case"]
 # Rare phrases planted at known rows: exact answers for the rarest queries.
-PLANTED = {"紫罗兰色保温杯": 7, "Zanzibar": 5}
+PLANTED = {"紫罗兰色保温杯": 7, "Zanzibar": 5, "琥珀": 3}
 QUERIES = [
     ["退款"],
     ["耳机"],
@@ -70,6 +70,7 @@ QUERIES = [
     ["紫罗兰色保温杯"],
     ["zanzibar"],
     ["扫地机器人", "掉色"],
+    ["琥珀"],
     ["没有这个词语啊"],
 ]
 

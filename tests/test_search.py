@@ -32,14 +32,14 @@ def _fill(store: Store) -> list[int]:
         customer = find_or_create_customer(
             session, channel="telegram", external_id="5551", display_name="王芳", username=None, language="zh", now=NOW
         )
-        for age, text in enumerate(reversed(TEXTS)):
-            at = NOW - timedelta(days=age * 3)
+        for index, text in enumerate(TEXTS):  # recorded as they happened, oldest first
+            at = NOW - timedelta(days=(len(TEXTS) - 1 - index) * 3)
             contact_id = record_contact(
                 session, customer, at=at, direction=Direction.INBOUND, actor=Actor.CUSTOMER, kind=ContentKind.TEXT,
                 text=text,
             )  # fmt: skip
             ids.append(contact_id)
-    return list(reversed(ids))  # in TEXTS order
+    return ids
 
 
 def _found(store: Store, *terms: str, **window: datetime) -> list[str]:
