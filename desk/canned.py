@@ -63,6 +63,11 @@ def matching(replies: dict[str, CannedReply], words: str, limit: int = 20) -> li
     return found[:limit]
 
 
+def inline_choices(session: Session, ctx: DeskContext, words: str, limit: int = 20) -> list[CannedReply]:
+    """The replies a staff member's inline query (`@botname words`) finds."""
+    return matching(current_replies(session, ctx), words, limit)
+
+
 def manage(session: Session, ctx: DeskContext, who: Who, *, is_manager: bool, argument: str) -> str:
     """/canned list|add|del: the list for all staff; changes for managers only."""
     action, _, rest = argument.strip().partition(" ")

@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
 
 from desk.service import STORE_DOWN
+from handlers.canned_inline import register_inline_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.customer import keep_texts, on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
 from handlers.knowledge_admin import register_knowledge_handlers
@@ -30,6 +31,8 @@ def register_handlers(application: Application) -> None:
     settings = application.bot_data[SETTINGS_KEY]
     # The staff group first: its members are not customers.
     register_staff_handlers(application, settings.staff_group.chat_id)
+    if settings.staff_group.chat_id:
+        register_inline_handlers(application)
     # Edited messages are answered again (customers edit to correct a question).
     application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGES, on_customer_message))
     application.add_handler(CallbackQueryHandler(on_customer_button))

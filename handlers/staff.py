@@ -74,6 +74,9 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if not settings_of(context).roles.is_staff(user.id) or not _has_content(message):
         return  # outsiders in the group, and service messages (topic created…), are not relayed
+    if message.via_bot is not None and message.via_bot.id == context.bot.id and (message.text or "").startswith("/"):
+        await on_staff_command(update, context)  # a canned reply picked inline ("/r CODE"), never relayed as typed
+        return
     desk = desk_of(context)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if reply_to == message.message_thread_id:

@@ -19,7 +19,7 @@ from tests.bot_harness import stored as _rows
 from tests.bot_harness import texts_sent as _texts
 
 GROUP = -1001234
-STAFF, COLLEAGUE, MANAGER = 900, 902, 950
+STAFF, COLLEAGUE, MANAGER, OUTSIDER = 900, 902, 950, 777
 CUSTOMER, VIP_CUSTOMER = 5551, 5552
 SECTIONS = {
     "roles": {"staff": [STAFF, COLLEAGUE], "managers": [MANAGER]},
@@ -186,3 +186,25 @@ async def test_a_breach_names_the_assignee_in_the_topic_and_reaches_the_managers
         [to_manager] = await eventually(lambda: [t for t in _texts(bot, MANAGER) if "超时" in t])
         assert "T000001" in to_manager
         assert not any("超时" in t for t in _texts(bot, CUSTOMER))
+
+
+async def test_inline_mode_offers_canned_replies_to_staff_only_and_a_pick_sends_it(database_url: str) -> None:
+    async with running_bot(database_url, **SECTIONS) as bot:
+        asked = [
+            bot.fake.push_inline_query(STAFF, "退款", first_name="李雷"),
+            bot.fake.push_inline_query(OUTSIDER, "退款"),
+        ]
+        answers = await bot.fake.wait_for("answerInlineQuery", 2)
+        by_query = {str(call.params["inline_query_id"]): call.params for call in answers}
+        staff_answer, outsider_answer = (by_query[update["inline_query"]["id"]] for update in asked)
+        assert [r["id"] for r in staff_answer["results"]] == ["refund-time"]
+        assert staff_answer["results"][0]["input_message_content"]["message_text"] == "/r refund-time"
+        assert outsider_answer["results"] == []
+
+        # Picking it sends "/r refund-time" via the bot into the topic: it is sent as the canned reply, not copied.
+        bot.fake.push_text(CUSTOMER, "我要投诉，快递一个星期还没到", first_name="芳")
+        [copied] = await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        thread = copied.params["message_thread_id"]
+        bot.fake.push_text(STAFF, "/r refund-time", chat_id=GROUP, message_thread_id=thread, via_bot=True)
+        await eventually(lambda: any("原路退回" in t for t in _texts(bot, CUSTOMER)))
+        assert bot.fake.sent("copyMessage", chat_id=CUSTOMER) == []
