@@ -153,7 +153,12 @@ class Ticket(Base):
     """A registered complaint or request for a person (登记制度): nothing escalated goes unrecorded."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index(None, "status", "due_at"), Index(None, "customer_id", "status"))
+    __table_args__ = (
+        Index(None, "status", "due_at"),
+        Index(None, "customer_id", "status"),
+        # /mine and the assignment cap count a person's open tickets.
+        Index(None, "assignee_user_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # Public number quoted to the customer and staff, e.g. T000042.

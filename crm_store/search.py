@@ -32,6 +32,14 @@ TRIGRAM = 3
 SEARCH_INDEX = table("contacts_search", column("rowid", Integer))
 
 
+def modelled(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """For alembic's comparisons: False for the search index's objects, which no model declares (the FTS5
+    table and its shadow tables on SQLite, the trigram index on PostgreSQL)."""
+    if type_ == "table" and name is not None and name.startswith("contacts_search"):
+        return False
+    return not (type_ == "index" and name == "ix_contacts_text_trgm")
+
+
 @dataclass(frozen=True)
 class Hit:
     """One message found, with what staff need to open it: customer, ticket, and the topic message."""

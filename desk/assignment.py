@@ -38,7 +38,7 @@ def fill_from_queue(session: Session, ctx: DeskContext, *, quiet: int | None = N
 
     `quiet` is a ticket whose topic is told some other way (a new ticket's header says who has it).
     """
-    if not ctx.assignment.auto:
+    if not ctx.assignment.auto or not duty_store.on_duty(session):
         return []
     now = ctx.clock()
     notices = []

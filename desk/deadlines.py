@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from crm_store import Session, tickets
 from crm_store.causes import cause_label
 from desk import outbox
-from desk.assignment import owner_mention, tell_managers
+from desk.assignment import fill_from_queue, owner_mention, tell_managers
 from desk.context import DeskContext
 from desk.dates import local_time
 from desk.messages import Envelope
@@ -62,4 +62,6 @@ def sweep_and_queue(session: Session, ctx: DeskContext) -> list[Envelope]:
         return []
     queued = [outbox.queue_notice(session, notice.customer_id, notice.text, now) for notice in notices]
     # A breach also reaches the managers privately (the assignee is named, so notified, in the topic).
-    return queued + tell_managers(session, ctx, [notice.text for notice in notices if notice.breached])
+    queued += tell_managers(session, ctx, [notice.text for notice in notices if notice.breached])
+    # Room may have opened without a staff command (a customer's rating closed a ticket, an erasure).
+    return queued + fill_from_queue(session, ctx)
