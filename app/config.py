@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -137,6 +138,24 @@ class AssignmentSettings(Section):
     max_open_per_person: int = Field(default=8, ge=1)
 
 
+class ReportSettings(Section):
+    # "HH:MM" in desk.timezone: each manager gets yesterday's summary in a private chat; "" sends none.
+    daily_at: str = ""
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError('must be a time of day "HH:MM" (e.g. "09:00"), or "" for no daily summary')
+        return value
+
+    def daily_time(self, zone: ZoneInfo) -> time | None:
+        if not self.daily_at:
+            return None
+        hours, minutes = self.daily_at.split(":")
+        return time(int(hours), int(minutes), tzinfo=zone)
+
+
 class DeskSettings(Section):
     business_name: str = "优选商城"
     timezone: str = "Asia/Shanghai"
@@ -232,6 +251,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     canned: CannedSettings = CannedSettings()
     assignment: AssignmentSettings = AssignmentSettings()
+    reports: ReportSettings = ReportSettings()
     desk: DeskSettings = DeskSettings()
     complaints: ComplaintSettings = ComplaintSettings()
     sla: SlaSettings = SlaSettings()

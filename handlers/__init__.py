@@ -12,6 +12,7 @@ from desk.service import STORE_DOWN
 from handlers.canned_inline import register_inline_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.customer import keep_texts, on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
+from handlers.daily_summary import schedule_daily_summary
 from handlers.knowledge_admin import register_knowledge_handlers
 from handlers.manager import register_manager_handlers
 from handlers.render import send_html
@@ -42,6 +43,9 @@ def register_handlers(application: Application) -> None:
         # Deadlines live in the store; the job re-reads them, so a restart loses none.
         every = settings.sla.check_seconds
         application.job_queue.run_repeating(check_deadlines, interval=every, first=min(every, 5.0), name="deadlines")
+        daily_at = settings.reports.daily_time(settings.desk.zone)
+        if daily_at is not None:
+            schedule_daily_summary(application, daily_at)
         # Contacts spooled while the database was down are recorded as soon as it is back.
         replay = settings.database.replay_seconds
         application.job_queue.run_repeating(replay_spooled, interval=replay, first=min(replay, 1.0), name="spool")
