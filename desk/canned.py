@@ -20,7 +20,7 @@ from desk.dates import local_time
 from desk.language import customer_language, reply_language
 from desk.messages import Reply
 from desk.staff import StaffOutcome, plan_staff_reply
-from knowledge.canned import CannedReply, code_problem, placeholder_problem
+from knowledge.canned import MAX_TEXT, CannedReply, code_problem, placeholder_problem
 
 USAGE = "用法：/canned list · /canned add 代码 文字 · /canned del 代码（占位符 {customer} {ticket} {deadline} {staff}）"
 LIST_CHARS = 60
@@ -70,7 +70,7 @@ def inline_choices(session: Session, ctx: DeskContext, words: str, limit: int = 
 
 def manage(session: Session, ctx: DeskContext, who: Who, *, is_manager: bool, argument: str) -> str:
     """/canned list|add|del: the list for all staff; changes for managers only."""
-    action, _, rest = argument.strip().partition(" ")
+    action, rest = _first_word(argument)
     action = action.lower() or "list"
     if action == "list":
         return list_text(session, ctx)
@@ -78,10 +78,9 @@ def manage(session: Session, ctx: DeskContext, who: Who, *, is_manager: bool, ar
         return USAGE
     if not is_manager:
         return "⛔ 只有经理可以修改快捷回复。"
-    code, _, text = rest.strip().partition(" ")
-    code, text = code.strip().lower(), text.strip()
-    problem = code_problem(code)
-    if problem:
+    code, text = _first_word(rest)
+    code = code.lower()
+    if code_problem(code):
         return f"代码 {code or '（空）'} 不可用：只能用小写字母、数字和 _ . -，最多 40 个字符。\n{USAGE}"
     now = ctx.clock()
     if action == "del":
@@ -94,6 +93,8 @@ def manage(session: Session, ctx: DeskContext, who: Who, *, is_manager: bool, ar
         return f"🗑 已删除快捷回复 {code}。"
     if not text:
         return USAGE
+    if len(text) > MAX_TEXT:
+        return f"不能保存：快捷回复最多 {MAX_TEXT} 个字符。"
     problem = placeholder_problem(text)
     if problem:
         return f"不能保存：{problem}"
@@ -124,7 +125,7 @@ def send(
     argument: str,
 ) -> StaffOutcome:
     """/r CODE in a customer's topic: the filled-in reply, recorded and queued like a typed staff reply."""
-    code = argument.strip().split(" ", 1)[0].lower()
+    code = _first_word(argument)[0].lower()
     replies = current_replies(session, ctx)
     if not code:
         return StaffOutcome("用法：/r 代码\n\n" + list_text(session, ctx))
@@ -156,6 +157,12 @@ def send(
         staff_message=(chat_id, message_id),
     )
     return StaffOutcome(f"📨 已发送快捷回复 {code}：\n{text}", outbox=envelopes)
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """The first word and the rest, which keeps its own line breaks (a reply may have several lines)."""
+    word, *rest = text.split(None, 1) or [""]
+    return word, (rest[0].strip() if rest else "")
 
 
 def _ticket_of(session: Session, customer: Customer) -> Ticket | None:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from desk.canned import fill, matching
+from crm_store.models import Actor
+from crm_store.tickets import Who
+from desk.canned import current_replies, fill, manage, matching
 from knowledge.__main__ import main as knowledge_cli
 from knowledge.canned import CannedReply, load_canned, placeholder_problem
 from knowledge.model import KnowledgeError
@@ -49,3 +51,16 @@ def test_placeholders_are_filled_in_the_customers_language() -> None:
     assert fill(reply, "en", **values) == "Hi 芳"
     assert placeholder_problem("{{literal}} {ticket}") is None
     assert [r.code for r in matching({"x": reply, "y": CannedReply(code="y", text="退款")}, "退款")] == ["y"]
+
+
+def test_a_manager_adds_a_reply_of_several_lines_and_staff_cannot(store, desk) -> None:  # type: ignore[no-untyped-def]
+    manager, staff = Who(Actor.STAFF, 950, "经理"), Who(Actor.STAFF, 900, "李雷")
+    with store.transaction() as session:
+        assert "只有经理" in manage(session, desk.context, staff, is_manager=False, argument="add hi 您好")
+        added = manage(session, desk.context, manager, is_manager=True, argument="add  steps 第一步\n第二步 {ticket}")
+        assert "已添加" in added
+        assert "最多" in manage(session, desk.context, manager, is_manager=True, argument="add long " + "字" * 4001)
+        assert "不可用" in manage(session, desk.context, manager, is_manager=True, argument="add 中文 文字")
+    with store.transaction() as session:
+        replies = current_replies(session, desk.context)
+    assert replies["steps"].text == "第一步\n第二步 {ticket}" and "hi" not in replies
