@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -125,6 +125,36 @@ class DatabaseSettings(Section):
 class KnowledgeSettings(Section):
     paths: list[Path] = [Path("knowledge/kb")]
     thresholds: Thresholds = Thresholds()
+
+
+class CannedSettings(Section):
+    # The canned replies file (validated at start-up); /canned add|del changes are kept in the store.
+    path: Path = Path("knowledge/canned.yaml")
+
+
+class AssignmentSettings(Section):
+    # New tickets go round-robin to the staff on duty (/onduty), key customers first.
+    auto: bool = True
+    # Nobody gets more open tickets than this; beyond it a ticket waits in /queue.
+    max_open_per_person: int = Field(default=8, ge=1)
+
+
+class ReportSettings(Section):
+    # "HH:MM" in desk.timezone: each manager gets yesterday's summary in a private chat; "" sends none.
+    daily_at: str = ""
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError('must be a time of day "HH:MM" (e.g. "09:00"), or "" for no daily summary')
+        return value
+
+    def daily_time(self, zone: ZoneInfo) -> time | None:
+        if not self.daily_at:
+            return None
+        hours, minutes = self.daily_at.split(":")
+        return time(int(hours), int(minutes), tzinfo=zone)
 
 
 class DeskSettings(Section):
@@ -284,6 +314,9 @@ class Settings(BaseSettings):
     staff_group: StaffGroupSettings = StaffGroupSettings()
     database: DatabaseSettings = DatabaseSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    canned: CannedSettings = CannedSettings()
+    assignment: AssignmentSettings = AssignmentSettings()
+    reports: ReportSettings = ReportSettings()
     desk: DeskSettings = DeskSettings()
     complaints: ComplaintSettings = ComplaintSettings()
     hours: HoursSettings = HoursSettings()
@@ -433,9 +466,11 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         url = prefix + str(base / url[len(prefix) :])
     spool = settings.database.spool_dir
     spool = spool if spool.is_absolute() else base / spool
+    canned = settings.canned.path if settings.canned.path.is_absolute() else base / settings.canned.path
     return settings.model_copy(
         update={
             "knowledge": settings.knowledge.model_copy(update={"paths": paths}),
+            "canned": settings.canned.model_copy(update={"path": canned}),
             "database": settings.database.model_copy(update={"url": url, "spool_dir": spool}),
         }
     )

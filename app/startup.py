@@ -10,13 +10,14 @@ from app.config import Settings
 from crm_store import Store
 from crm_store.types import utcnow
 from desk.complaints import ComplaintPolicy, DeadlineRules
-from desk.context import DeskContext
+from desk.context import AssignmentPolicy, DeskContext
 from desk.flood import FloodGate
 from desk.hours import BusinessHours
 from desk.service import Desk
 from desk.spool import Spool
 from desk.workers import WorkerPolicy
 from knowledge import KnowledgeBase, warm_up
+from knowledge.canned import CannedReply, load_canned
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,22 @@ def build_context(settings: Settings) -> DeskContext:
         staff_available=bool(settings.staff_group.chat_id) and settings.telegram.has_token,
         zone=settings.desk.zone,
         hours=business_hours(settings),
+        canned=_canned(settings),
+        assignment=AssignmentPolicy(
+            auto=settings.assignment.auto,
+            max_open_per_person=settings.assignment.max_open_per_person,
+            staff_ids=frozenset(settings.roles.staff) | frozenset(settings.roles.managers),
+            manager_ids=frozenset(settings.roles.managers),
+        ),
     )
+
+
+def _canned(settings: Settings) -> dict[str, CannedReply]:
+    """The canned replies file; a shop without one starts with none (managers can add them with /canned)."""
+    if not settings.canned.path.exists():
+        log.warning("no canned replies file at %s: starting with none", settings.canned.path)
+        return {}
+    return load_canned(settings.canned.path)
 
 
 def build_desk(settings: Settings) -> Desk:

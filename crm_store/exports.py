@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Export
@@ -35,3 +36,9 @@ def record_export(
     session.add(export)
     session.flush()
     return export.id
+
+
+def export_recorded(session: Session, *, what: str, filters: str) -> bool:
+    """Whether an export of `what` with exactly these filters was recorded (e.g. a day's summary sent)."""
+    stmt = select(Export.id).where(Export.what == what, Export.filters == filters).limit(1)
+    return session.scalar(stmt) is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from crm_store.types import BigId, UTCDateTime
@@ -153,7 +153,12 @@ class Ticket(Base):
     """A registered complaint or request for a person (登记制度): nothing escalated goes unrecorded."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index(None, "status", "due_at"), Index(None, "customer_id", "status"))
+    __table_args__ = (
+        Index(None, "status", "due_at"),
+        Index(None, "customer_id", "status"),
+        # /mine and the assignment cap count a person's open tickets.
+        Index(None, "assignee_user_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # Public number quoted to the customer and staff, e.g. T000042.
@@ -373,3 +378,27 @@ class OutboxMessage(Base):
     # Telegram's message id once it accepted the message.
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CannedReply(Base):
+    """A canned reply added or changed by a manager (/canned add); text NULL removes one of the content file."""
+
+    __tablename__ = "canned_replies"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StaffMember(Base):
+    """A staff member as the desk last saw them, whether they are on duty, and when they last got a ticket."""
+
+    __tablename__ = "staff_members"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    duty_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,6 +10,17 @@ from zoneinfo import ZoneInfo
 from desk.complaints import ComplaintPolicy
 from desk.hours import BusinessHours
 from knowledge import KnowledgeBase
+from knowledge.canned import CannedReply
+
+
+@dataclass(frozen=True)
+class AssignmentPolicy:
+    """Who may be handed tickets, and how many each may hold ([assignment] and [roles] in config.toml)."""
+
+    auto: bool = True
+    max_open_per_person: int = 8
+    staff_ids: frozenset[int] = frozenset()
+    manager_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -27,3 +38,6 @@ class DeskContext:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     # When people work ([hours]); out of them customers are told when they are back.
     hours: BusinessHours = field(default_factory=BusinessHours)
+    # The canned replies' content file, by code (the store's changes go above it).
+    canned: Mapping[str, CannedReply] = field(default_factory=dict)
+    assignment: AssignmentPolicy = field(default_factory=AssignmentPolicy)

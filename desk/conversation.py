@@ -20,7 +20,7 @@ from crm_store.contacts import last_told_at, link_to_ticket
 from crm_store.models import Ticket, TicketStatus
 from crm_store.outbox import PENDING
 from crm_store.tickets import Who
-from desk import actions, escalation, learning, privacy
+from desk import actions, assignment, escalation, learning, privacy
 from desk import held as held_rules
 from desk.complaints import is_complaint
 from desk.context import DeskContext
@@ -123,6 +123,7 @@ def _escalate(
         hours=ctx.hours,
     )
     ticket = registered.ticket
+    assigned_line, handed_out = assignment.on_new_ticket(session, ctx, ticket)
     link_to_ticket(session, incoming_id, ticket.id)
     answer = Decision(decision.intent, (Reply(registered.customer_text),))
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, answer, started, ticket_id=ticket.id)
@@ -131,11 +132,13 @@ def _escalate(
         customer.id,
         ticket.id,
         ticket.number or "",
-        header=registered.staff_header,
+        header=registered.staff_header + assigned_line,
         relay_message=relay,
         contact_id=incoming_id,
     )
-    return Outcome(replies=replies, escalation=handover, customer_id=customer.id, intent=decision.intent)
+    return Outcome(
+        replies=replies, escalation=handover, customer_id=customer.id, intent=decision.intent, outbox=handed_out
+    )
 
 
 def _note_while_held(

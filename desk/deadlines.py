@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from crm_store import Session, tickets
 from crm_store.causes import cause_label
 from desk import outbox
+from desk.assignment import fill_from_queue, owner_mention, tell_managers
 from desk.complaints import clock_time_between, later_by
 from desk.context import DeskContext
 from desk.dates import local_time
@@ -35,7 +36,7 @@ def sweep_deadlines(session: Session, ctx: DeskContext) -> list[DeadlineNotice]:
     notices = []
     for ticket in tickets.newly_breached(session, now):
         tickets.mark_breached(session, ticket, now)
-        owner = ticket.assignee_name or "未分配"
+        owner = owner_mention(session, ticket)
         notices.append(
             DeadlineNotice(
                 ticket.customer_id,
@@ -66,4 +67,8 @@ def sweep_and_queue(session: Session, ctx: DeskContext) -> list[Envelope]:
     notices = sweep_deadlines(session, ctx)
     if not ctx.staff_available:
         return []
-    return [outbox.queue_notice(session, notice.customer_id, notice.text, now) for notice in notices]
+    queued = [outbox.queue_notice(session, notice.customer_id, notice.text, now) for notice in notices]
+    # A breach also reaches the managers privately (the assignee is named, so notified, in the topic).
+    queued += tell_managers(session, ctx, [notice.text for notice in notices if notice.breached])
+    # Room may have opened without a staff command (a customer's rating closed a ticket, an erasure).
+    return queued + fill_from_queue(session, ctx)

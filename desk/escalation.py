@@ -21,6 +21,7 @@ from desk.complaints import ComplaintPolicy, due_time, priority_for
 from desk.dates import local_time
 from desk.hours import BusinessHours, is_open, next_open
 from desk.intents import Intent
+from desk.roster import roster_line
 from desk.texts import say
 
 CARD_CONTACTS = 10
@@ -158,6 +159,7 @@ def customer_card(session: Session, zone: ZoneInfo, customer: Customer) -> str:
         )
     if not open_tickets:
         lines.append("📋 无进行中的工单")
+    lines.append(roster_line(session))
     notes = _recent_notes(session, customer.id)
     lines.extend(f"📝 {note}" for note in notes)
     lines.append("— 最近记录 —")

@@ -75,7 +75,12 @@ def queue_replies(
     replies: Iterable[Reply],
     at: datetime,
     update_id: int | None = None,
+    *,
+    staff_message: tuple[int, int] | None = None,
 ) -> list[Envelope]:
+    """Replies for one chat. `staff_message` (staff chat, message id) is the staff command a reply answers
+    for (a canned reply): once sent, the relay map links the two, as for a copied staff message."""
+    extra = {"staff_message": list(staff_message)} if staff_message else {}
     return [
         _queue(
             session,
@@ -86,7 +91,7 @@ def queue_replies(
             customer_id=customer_id,
             contact_id=reply.contact_id,
             update_id=update_id,
-            payload=_reply_payload(reply),
+            payload=_reply_payload(reply) | extra,
         )
         for reply in replies
     ]
@@ -283,6 +288,19 @@ def record_sent(
             customer_message_id=message_id,
             staff_chat_id=source["from_chat"],
             staff_message_id=source["message_id"],
+            contact_id=envelope.contact_id,
+            at=now,
+        )
+    elif envelope.kind == REPLY and source.get("staff_message"):
+        staff_chat, staff_message_id = source["staff_message"]
+        relay.record_relay(
+            session,
+            customer_id=envelope.customer_id,
+            direction=Direction.OUTBOUND,
+            customer_chat_id=envelope.chat_id or 0,
+            customer_message_id=message_id,
+            staff_chat_id=staff_chat,
+            staff_message_id=staff_message_id,
             contact_id=envelope.contact_id,
             at=now,
         )

@@ -228,7 +228,8 @@ class Desk:
             # A redelivered update: what it still owes (a crash between recording and sending) goes out now.
             outcome.outbox = outbox.owed(session, update_id=inbound.update_id) if inbound.update_id else []
         else:
-            outcome.outbox = outbox.queue_outcome(
+            # Already queued by the decision (e.g. tickets handed out from the queue), then its replies and posts.
+            outcome.outbox = outcome.outbox + outbox.queue_outcome(
                 session, inbound, outcome, staff=self.context.staff_available, now=self.context.clock()
             )
         return outcome

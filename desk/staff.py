@@ -27,7 +27,7 @@ from crm_store.models import (
 )
 from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
-from desk import actions, escalation, learning, outbox
+from desk import actions, assignment, escalation, learning, outbox
 from desk.complaints import PRIORITY_ORDER, clock_time_between, due_time, priority_for
 from desk.context import DeskContext
 from desk.dates import local_time
@@ -296,16 +296,10 @@ def queue_text(session: Session, ctx: DeskContext) -> str:
     active = tickets.active_tickets(session)
     if not active:
         return "队列为空：没有待处理的工单。"
-    priority_tags = set(ctx.complaints.priority_tags)
     customers = customers_by_id(session, {t.customer_id for t in active})
-
-    def key(ticket: Ticket) -> tuple[int, int, datetime]:
-        vip = bool(tag_store.tag_names(session, ticket.customer_id) & priority_tags)
-        return (0 if vip else 1, PRIORITY_ORDER.get(Priority(ticket.priority), 9), ticket.due_at)
-
     lines = ["待处理工单（重点客户优先，其次按时限）："]
     now = ctx.clock()
-    for ticket in sorted(active, key=key):
+    for ticket in sorted(active, key=lambda ticket: assignment.queue_key(session, ctx, ticket)):
         customer = customers[ticket.customer_id]
         late = " ⏸等待客户" if ticket.waiting_since else (" ⏰已超时" if ticket.due_at <= now else "")
         owner = ticket.assignee_name or ("未分配" if ticket.assignee_user_id is None else ticket.assignee_user_id)

@@ -9,8 +9,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, ContextTypes, MessageHandler, filters
 
 from desk.service import STORE_DOWN
+from handlers.canned_inline import register_inline_handlers
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.customer import keep_texts, on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
+from handlers.daily_summary import schedule_daily_summary
 from handlers.knowledge_admin import register_knowledge_handlers
 from handlers.manager import register_manager_handlers
 from handlers.render import send_html
@@ -30,6 +32,8 @@ def register_handlers(application: Application) -> None:
     settings = application.bot_data[SETTINGS_KEY]
     # The staff group first: its members are not customers.
     register_staff_handlers(application, settings.staff_group.chat_id)
+    if settings.staff_group.chat_id:
+        register_inline_handlers(application)
     # Edited messages are answered again (customers edit to correct a question).
     application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGES, on_customer_message))
     application.add_handler(CallbackQueryHandler(on_customer_button))
@@ -39,6 +43,9 @@ def register_handlers(application: Application) -> None:
         # Deadlines live in the store; the job re-reads them, so a restart loses none.
         every = settings.sla.check_seconds
         application.job_queue.run_repeating(check_deadlines, interval=every, first=min(every, 5.0), name="deadlines")
+        daily_at = settings.reports.daily_time(settings.desk.zone)
+        if daily_at is not None:
+            schedule_daily_summary(application, daily_at)
         # Contacts spooled while the database was down are recorded as soon as it is back.
         replay = settings.database.replay_seconds
         application.job_queue.run_repeating(replay_spooled, interval=replay, first=min(replay, 1.0), name="spool")

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from desk import privacy, staff
 from desk.messages import Who, staff_member
 from desk.names import person_name
+from desk.staff_tools import Caller, Where, run_staff_command
 from handlers.context import desk_of, offers_of, settings_of
 from handlers.inbound import message_kind
 from handlers.render import send_html
@@ -60,9 +61,9 @@ async def on_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if command == "erase":
         await _erase(context, message, user.id, argument.strip(), thread_id)
         return
-    result = await desk.run(
-        staff.run_command, desk.context, _who(update), message.chat_id, thread_id, command, argument
-    )
+    caller = Caller(_who(update), user.username, settings_of(context).roles.is_manager(user.id))
+    where = Where(message.chat_id, thread_id, message.message_id)
+    result = await desk.run(run_staff_command, desk.context, caller, where, command, argument)
     desk.submit(result.outbox)
     if result.topic_text:
         await send_html(context.bot, message.chat_id, result.topic_text, thread_id=thread_id)
@@ -76,6 +77,9 @@ async def on_staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if not settings_of(context).roles.is_staff(user.id) or not _has_content(message):
         return  # outsiders in the group, and service messages (topic created…), are not relayed
+    if message.via_bot is not None and message.via_bot.id == context.bot.id and (message.text or "").startswith("/"):
+        await on_staff_command(update, context)  # a canned reply picked inline ("/r CODE"), never relayed as typed
+        return
     desk = desk_of(context)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     if reply_to == message.message_thread_id:

@@ -1,4 +1,4 @@
-"""Command line for knowledge authors: `python -m knowledge check|eval|fit|import|export|review`.
+"""Command line for knowledge authors: `python -m knowledge check|canned|eval|fit|import|export|review`.
 
 Exit codes: 0 success, 1 invalid knowledge or input files, 2 wrong usage (argparse).
 """
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from knowledge.advice import advise
+from knowledge.canned import load_canned
 from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
 from knowledge.fit import DEFAULT_MAX_WRONG, calibrate, collect, cross_validate, fit, weights_source
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
@@ -21,6 +22,7 @@ from knowledge.model import KnowledgeError, Thresholds
 from knowledge.text import base_segmenter
 
 DEFAULT_KB = Path("knowledge/kb")
+DEFAULT_CANNED = Path("knowledge/canned.yaml")
 EXIT_OK, EXIT_INVALID = 0, 1
 
 
@@ -34,6 +36,13 @@ def check(args: argparse.Namespace) -> int:
         print(f"advice: {item}")
     if advice:
         print(f"{len(advice)} piece(s) of advice: the knowledge base loads, but these will match badly")
+    return EXIT_OK
+
+
+def check_canned(args: argparse.Namespace) -> int:
+    """Validate the canned replies file and list every problem."""
+    replies = load_canned(args.file)
+    print(f"{len(replies)} canned replies OK in {args.file}")
     return EXIT_OK
 
 
@@ -119,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     check_parser = commands.add_parser("check", help=check.__doc__)
     check_parser.add_argument("paths", nargs="*", type=Path, help=f"files or directories (default {DEFAULT_KB})")
     check_parser.set_defaults(handler=check)
+
+    canned_parser = commands.add_parser("canned", help=check_canned.__doc__)
+    canned_parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_CANNED, help=f"default {DEFAULT_CANNED}")
+    canned_parser.set_defaults(handler=check_canned)
 
     eval_parser = commands.add_parser("eval", help=run_eval.__doc__)
     eval_parser.add_argument("--kb", type=Path, required=True, help="knowledge file or directory")

@@ -19,6 +19,7 @@ from reports.conversations import (
     unanswered_questions,
 )
 from reports.periods import Period
+from reports.staff import StaffFigures, staff_figures
 
 __all__ = ["OUTCOMES", "ReportData", "collect_report", "normalise_question"]
 
@@ -39,6 +40,7 @@ class ReportData:
     satisfaction: dict[int, int] = field(default_factory=dict)
     at_risk: list[AtRisk] = field(default_factory=list)
     at_risk_total: int = 0
+    staff: list[StaffFigures] = field(default_factory=list)
 
     @property
     def customer_messages(self) -> int:
@@ -96,6 +98,7 @@ def collect_report(
         satisfaction=satisfaction_scores(session, period),
         at_risk=at_risk,
         at_risk_total=at_risk_total,
+        staff=staff_figures(session, period, now),
     )
 
 

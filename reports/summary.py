@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from reports.labels import duration_text
 from reports.metrics import Durations, ReportData
+from reports.staff import staff_table
 
 SHOWN = 5
 LABEL_CHARS = 60
@@ -39,6 +40,7 @@ def summary_text(data: ReportData, zone: ZoneInfo) -> str:
         lines.append(f"时限 Deadlines: 按时 met {d['met']} · 超时 missed {d['missed']} · 未到期 pending {d['pending']}")
         first, resolution = _durations(data.first_response), _durations(data.resolution)
         lines.append(f"首次响应 First response: {first} · 解决 Resolution: {resolution}")
+    lines.extend(staff_table(data.staff))
     if data.mean_satisfaction is not None:
         rated = sum(data.satisfaction.values())
         lines.append(f"满意度 Satisfaction: {data.mean_satisfaction:.2f} / 5 (n={rated})")

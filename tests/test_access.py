@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from app.config import Settings
 from crm_store import Customer
-from crm_store.models import CustomerTag, Erasure, Export, Ticket, TicketEvent
+from crm_store.models import CannedReply, CustomerTag, Erasure, Export, StaffMember, Ticket, TicketEvent
 from desk.staff import COMMANDS
+from desk.staff_tools import TOOLS
 from tests.bot_harness import RunningBot, running_bot
 
 GROUP, STRANGER_GROUP = -1004321, -100999
@@ -39,8 +40,12 @@ ARGUMENTS = {
     "cause": "poor_quality",
     "priority": "urgent",
     "region": "杭州",
+    "r": "refund-time",
+    "canned": "add hi 您好",
+    "assign": str(STAFF),
+    "search": "快递",
 }
-STAFF_COMMANDS = [f"/{name} {ARGUMENTS.get(name, '')}".strip() for name in (*COMMANDS, "queue", "help")]
+STAFF_COMMANDS = [f"/{name} {ARGUMENTS.get(name, '')}".strip() for name in (*COMMANDS, *TOOLS, "queue", "help")]
 STAFF_COMMANDS += ["/TAKE", "/resolve@kefu_test_bot 已处理"]  # case and @bot suffix must not slip through
 MANAGER_COMMANDS = ["/logs", "/logs 30d format=xlsx", "/report", "/report 7d"]
 ERASE = "/erase {customer_id}"
@@ -103,6 +108,8 @@ def _state(bot: RunningBot) -> dict[str, list[tuple]]:
             "customers": rows(Customer.id, Customer.region, Customer.erased_at, Customer.display_name),
             "exports": rows(Export.id),
             "erasures": rows(Erasure.id),
+            "canned": rows(CannedReply.code),
+            "staff": rows(StaffMember.user_id, StaffMember.on_duty),
         }
 
 

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from crm_store.models import Base
+from crm_store.search import modelled
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,6 +24,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=is_sqlite,
+            include_object=modelled,
         )
         with context.begin_transaction():
             context.run_migrations()

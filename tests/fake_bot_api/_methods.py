@@ -183,6 +183,17 @@ class BotApiMethods(ApiState):
             raise bad("query is too old and response timeout expired or query ID is invalid")
         return True
 
+    def _api_answerinlinequery(self, p: JSONDict, f: Any) -> bool:
+        if str(p.get("inline_query_id")) not in self._inline_ids:
+            raise bad("query is too old and response timeout expired or query ID is invalid")
+        results = p.get("results")
+        if not isinstance(results, list) or len(results) > 50:
+            raise bad("RESULTS_TOO_MUCH" if isinstance(results, list) else "results must be a list")
+        for result in results:
+            if not isinstance(result, dict) or not result.get("id") or not result.get("type"):
+                raise bad("RESULT_ID_INVALID")
+        return True
+
     def _api_createforumtopic(self, p: JSONDict, f: Any) -> JSONDict:
         chat_id = self._chat_id(p)
         if not self._chat(chat_id).get("is_forum"):

@@ -97,11 +97,17 @@ class FakeBotApi(BotApiMethods):
         reply_to_message_id: int | None = None,
         is_topic_message: bool | None = None,
         last_name: str | None = None,
+        via_bot: bool = False,
     ) -> JSONDict:
-        """A text message from a user; ``/commands`` get a ``bot_command`` entity."""
+        """A text message from a user; ``/commands`` get a ``bot_command`` entity.
+
+        ``via_bot``: the text of an inline result the user picked, sent "via @bot" and without entities.
+        """
         self._user(user_id, first_name, username, language_code, last_name)
         msg = self._user_message(user_id, chat_id, chat_type, text=text)
-        if text.startswith("/"):
+        if via_bot:
+            msg["via_bot"] = self.bot_user
+        elif text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
         if message_thread_id is not None:
             msg["message_thread_id"] = message_thread_id
@@ -141,6 +147,17 @@ class FakeBotApi(BotApiMethods):
                     "message": message,
                 }
             }
+        )
+
+    def push_inline_query(
+        self, user_id: int, query: str, *, first_name: str = "张三", username: str | None = None
+    ) -> JSONDict:
+        """Someone typed ``@bot query`` in a chat's input field."""
+        user = self._user(user_id, first_name, username)
+        query_id = str(self._next_seq() * 1000033)
+        self._inline_ids.add(query_id)
+        return self.push_update(
+            {"inline_query": {"id": query_id, "from": user, "query": query, "offset": "", "chat_type": "supergroup"}}
         )
 
     def push_media(

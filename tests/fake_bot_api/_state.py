@@ -45,6 +45,7 @@ class ApiState:
         self._users: dict[int, JSONDict] = {}
         self._msg_seq: dict[int, int] = {}
         self._callback_ids: set[str] = set()
+        self._inline_ids: set[str] = set()
         self._faults: list[Fault] = []
         self._random_faults: tuple[float, Any, tuple[tuple[int, str, int | None], ...]] | None = None
         self._group_limit = 0
