@@ -69,10 +69,11 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         return Outcome(duplicate=True)
     if held is not None and (decision.intent == Intent.RELAYED or meanwhile):
         # The customer wrote (a button press or a /command is not the answer staff wait for).
-        if held.waiting_since is not None and inbound.kind not in (ContentKind.BUTTON, ContentKind.COMMAND):
+        resumed = held.waiting_since is not None and inbound.kind not in (ContentKind.BUTTON, ContentKind.COMMAND)
+        if resumed:
             due = held_rules.resumed_due(ctx.complaints.deadlines, held, now)
             tickets.resume(session, held, due, Who(Actor.CUSTOMER, name=customer.display_name or None), now)
-        note = decision if meanwhile else _note_while_held(session, ctx, customer, inbound, held, asked, flow)
+        note = decision if meanwhile else _note_while_held(session, ctx, customer, inbound, held, asked, flow, resumed)
         replies = []
         if note is not None:
             replies = _record_answers(session, ctx, customer, inbound, incoming_id, note, started, ticket_id=held.id)
@@ -142,10 +143,18 @@ def _escalate(
 
 
 def _note_while_held(
-    session: Session, ctx: DeskContext, customer: Customer, inbound: Inbound, held: Ticket, asked: Intent, flow: Flow
+    session: Session,
+    ctx: DeskContext,
+    customer: Customer,
+    inbound: Inbound,
+    held: Ticket,
+    asked: Intent,
+    flow: Flow,
+    resumed: bool,
 ) -> Decision | None:
     """Never silent: a command gets where the ticket stands, 转人工 that it is with a person already, any
-    other message a short acknowledgement unless the customer was told within `ack_minutes`."""
+    other message a short acknowledgement unless the customer was told within `ack_minutes` (a restarted
+    clock is always told: the deadline moved)."""
     language = _language(ctx, inbound, customer, inbound.text if inbound.kind == ContentKind.TEXT else "")
     if inbound.kind == ContentKind.COMMAND:
         return Decision(Intent.RELAYED, (Reply(say("held", language, number=held.number)),))
@@ -154,7 +163,7 @@ def _note_while_held(
     text = held_rules.note_while_held(
         held,
         asked,
-        last_told=last_told_at(session, held.id),
+        last_told=None if resumed else last_told_at(session, held.id),
         ack_every=ctx.complaints.ack_every,
         hours=ctx.hours,
         zone=ctx.zone,

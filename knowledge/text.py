@@ -326,3 +326,7 @@ def warm_up() -> None:
     """Load jieba's dictionary now rather than on the first customer message. It adds no words: each
     knowledge base keeps its keywords in its own segmenter, so a reload matches exactly as a restart."""
     base_segmenter()
+    # OpenCC reads its dictionaries on first use (~0.1 s): not on a Traditional writer's first message.
+    from knowledge.script import to_traditional
+
+    to_traditional("简")

@@ -163,6 +163,13 @@ async def test_waiting_stops_the_clock_until_the_customer_writes(database_url: s
         await eventually(lambda: _rows(bot, Ticket)[0].due_at == local(2026, 12, 15, 15, 0))
         [ack] = await eventually(lambda: _texts(bot, CUSTOMER)[1:])
         assert "12月15日 15:00" in ack
+        # Waiting again and answered minutes later: the moved deadline is told, whatever ack_minutes says.
+        bot.fake.push_text(STAFF, "/waiting", chat_id=GROUP, message_thread_id=thread)
+        await eventually(lambda: sum("时限暂停" in text for text in _texts(bot, GROUP)) == 2)
+        now[0] = local(2026, 12, 11, 10, 5)
+        bot.fake.push_text(CUSTOMER, "照片发给你们了")
+        [_, again] = await eventually(lambda: _texts(bot, CUSTOMER)[1:] if len(_texts(bot, CUSTOMER)) == 3 else [])
+        assert "12月15日 15:05" in again
 
 
 async def test_tagging_vip_shortens_the_open_ticket_and_raises_its_priority(database_url: str) -> None:
