@@ -1,0 +1,232 @@
+"""What the web console shows, read in one unit of work and handed over as plain values (no ORM rows).
+
+The queue's order is the desk's one order for open tickets: key customers first (their tags), then
+priority, then the promised deadline. The Telegram `/queue` reads the same list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_store import Session
+from crm_store import learning as learning_store
+from crm_store import views as store
+from crm_store.causes import cause_label
+from crm_store.models import ACTIVE_STATUSES, Customer, Priority
+from desk.complaints import PRIORITY_ORDER
+from desk.context import DeskContext
+
+# A conversation page shows at most this many of the newest contacts (the log export has them all).
+HISTORY_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    ticket_id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    status: str
+    cause: str
+    cause_label: str
+    priority: str
+    due_at: datetime
+    breached: bool
+    key_customer: bool
+    assignee: str | None
+    summary: str
+
+
+def queue(session: Session, ctx: DeskContext) -> list[QueueItem]:
+    """Every ticket staff still work on, in the order they should be taken."""
+    rows = store.active_tickets_with_customers(session)
+    tags = store.tag_names_of(session, {ticket.customer_id for ticket, _ in rows})
+    priority_tags = set(ctx.complaints.priority_tags)
+    now = ctx.clock()
+    items = [
+        QueueItem(
+            ticket_id=ticket.id,
+            number=ticket.number or "",
+            customer_id=customer.id,
+            customer_name=customer_name(customer),
+            status=ticket.status,
+            cause=ticket.cause,
+            cause_label=cause_label(ticket.cause),
+            priority=ticket.priority,
+            due_at=ticket.due_at,
+            breached=ticket.due_at <= now,
+            key_customer=bool(tags.get(customer.id, set()) & priority_tags),
+            assignee=ticket.assignee_name or (str(ticket.assignee_user_id) if ticket.assignee_user_id else None),
+            summary=ticket.summary,
+        )
+        for ticket, customer in rows
+    ]
+    items.sort(key=lambda item: (not item.key_customer, PRIORITY_ORDER.get(Priority(item.priority), 9), item.due_at))
+    return items
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One line of a conversation: a contact (message in or out) or a ticket event (a note among them)."""
+
+    at: datetime
+    kind: str  # "customer", "bot", "staff", "system", "note" or "event"
+    text: str
+    who: str | None = None
+    entry_id: str | None = None
+    score: float | None = None
+    intent: str | None = None
+    ticket: str | None = None
+    undelivered: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: int
+    number: str
+    status: str
+    cause_label: str
+    priority: str
+    due_at: datetime
+    breached: bool
+    assignee: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    id: int
+    name: str
+    username: str | None
+    channel: str
+    external_id: str
+    language: str | None
+    region: str | None
+    first_contact_at: datetime
+    last_contact_at: datetime
+    blocked: bool
+    tags: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    card: CustomerCard
+    tickets: tuple[TicketView, ...]
+    items: tuple[HistoryItem, ...]
+    # The newest contacts only were read (see HISTORY_LIMIT).
+    truncated: bool
+
+
+def conversation(session: Session, ctx: DeskContext, customer_id: int) -> Conversation | None:
+    """A customer's whole history, contacts and ticket events in time order; None for no such customer."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.erased_at is not None:
+        return None
+    contacts = store.contacts_of(session, customer.id, HISTORY_LIMIT + 1)
+    truncated = len(contacts) > HISTORY_LIMIT
+    contacts = contacts[-HISTORY_LIMIT:]
+    numbers = {ticket.id: ticket.number for ticket in store.tickets_of(session, customer.id)}
+    items = [
+        HistoryItem(
+            at=contact.at,
+            kind=contact.actor,
+            text=contact.text,
+            who=contact.staff_name,
+            entry_id=contact.entry_id,
+            score=contact.score,
+            intent=contact.intent,
+            ticket=numbers.get(contact.ticket_id) if contact.ticket_id else None,
+            undelivered=contact.delivery_error,
+        )
+        for contact in contacts
+    ]
+    notes = []
+    for event, number in store.events_of_customer(session, customer.id):
+        if truncated and items and event.at < items[0].at:
+            continue
+        who = event.actor_name or event.actor
+        if event.action == "note":
+            notes.append(f"{who}: {event.detail}")
+            items.append(HistoryItem(event.at, "note", event.detail or "", who=who, ticket=number))
+        else:
+            change = " → ".join(value for value in (event.old_value, event.new_value) if value)
+            items.append(HistoryItem(event.at, "event", f"{event.action} {change}".strip(), who=who, ticket=number))
+    items.sort(key=lambda item: item.at)
+    now = ctx.clock()
+    ticket_views = tuple(
+        TicketView(
+            id=ticket.id,
+            number=ticket.number or "",
+            status=ticket.status,
+            cause_label=cause_label(ticket.cause),
+            priority=ticket.priority,
+            due_at=ticket.due_at,
+            breached=ticket.status in ACTIVE_STATUSES and ticket.due_at <= now,
+            assignee=ticket.assignee_name or (str(ticket.assignee_user_id) if ticket.assignee_user_id else None),
+            active=ticket.status in ACTIVE_STATUSES,
+        )
+        for ticket in store.tickets_of(session, customer.id)
+    )
+    card = CustomerCard(
+        id=customer.id,
+        name=customer_name(customer),
+        username=customer.username,
+        channel=customer.channel,
+        external_id=customer.external_id,
+        language=customer.written_language or customer.language,
+        region=customer.region,
+        first_contact_at=customer.first_contact_at,
+        last_contact_at=customer.last_contact_at,
+        blocked=customer.blocked_at is not None,
+        tags=tuple(sorted(store.tag_names_of(session, [customer.id]).get(customer.id, set()))),
+        notes=tuple(reversed(notes[-3:])),
+    )
+    return Conversation(card, ticket_views, tuple(items), truncated)
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    name: str
+    username: str | None
+    external_id: str
+    last_contact_at: datetime
+    tags: tuple[str, ...]
+
+
+def customers(session: Session, search: str = "", limit: int = 100) -> list[CustomerRow]:
+    """Customers by last contact, newest first, optionally those whose name or id contains `search`."""
+    rows = store.recent_customers(session, limit, search.strip()[:64])
+    tags = store.tag_names_of(session, [row.id for row in rows])
+    return [
+        CustomerRow(row.id, customer_name(row), row.username, row.external_id, row.last_contact_at,
+                    tuple(sorted(tags.get(row.id, set()))))
+        for row in rows
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    id: int
+    phrasing: str
+    entry_id: str
+    entry_question: str | None
+    count: int
+    source: str
+
+
+def candidates(session: Session, ctx: DeskContext, limit: int = 50) -> list[CandidateView]:
+    """Candidate phrasings waiting for a manager, most used first."""
+    return [
+        CandidateView(
+            c.id, c.phrasing, c.entry_id, (entry.question if (entry := ctx.kb.get(c.entry_id)) else None), c.count,
+            c.source,
+        )
+        for c in learning_store.pending_candidates(session, limit)
+    ]  # fmt: skip
+
+
+def customer_name(customer: Customer) -> str:
+    return customer.display_name or (f"@{customer.username}" if customer.username else customer.external_id)
