@@ -292,6 +292,12 @@ class WebSettings(Section):
     port: int = Field(default=8080, ge=0, le=65535)
     # How the outside world reaches it (behind a reverse proxy), e.g. https://desk.example.com
     public_url: str = ""
+    # The web console for staff and managers at /console (sign-in with Telegram; roles from [roles]).
+    console: bool = True
+    # The bot's username without @, for Telegram's Login Widget on the console's sign-in page.
+    bot_username: str = ""
+    # Signs the console's session cookies; empty: a new random one at each start (everyone signs in again).
+    session_secret: SecretStr = SecretStr("")
 
 
 class WorkerSettings(Section):
