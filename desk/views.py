@@ -19,6 +19,7 @@ from desk.context import DeskContext
 
 # A conversation page shows at most this many of the newest contacts (the log export has them all).
 HISTORY_LIMIT = 5000
+TIMED_EVENTS = ("due", "reminded", "breached")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class HistoryItem:
     intent: str | None = None
     ticket: str | None = None
     undelivered: str | None = None
+    # A ticket event's action (opened, assigned, resolved…).
+    action: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,8 +154,11 @@ def conversation(session: Session, ctx: DeskContext, customer_id: int) -> Conver
             notes.append(f"{who}: {event.detail}")
             items.append(HistoryItem(event.at, "note", event.detail or "", who=who, ticket=number))
         else:
-            change = " → ".join(value for value in (event.old_value, event.new_value) if value)
-            items.append(HistoryItem(event.at, "event", f"{event.action} {change}".strip(), who=who, ticket=number))
+            # Deadline events carry ISO times the page shows as the event's own time already.
+            values = () if event.action in TIMED_EVENTS else (event.old_value, event.new_value)
+            change = " → ".join(value for value in values if value)
+            text = " · ".join(part for part in (change, event.detail or "") if part)
+            items.append(HistoryItem(event.at, "event", text, who=who, ticket=number, action=event.action))
     items.sort(key=lambda item: item.at)
     now = ctx.clock()
     ticket_views = tuple(

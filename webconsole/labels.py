@@ -95,6 +95,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "kind_note": ("备注", "note"),
     "kind_event": ("工单变更", "ticket event"),
     "not_found": ("没有这位客户。", "No such customer."),
+    "event_opened": ("开单", "opened"),
+    "event_assigned": ("接手", "taken"),
+    "event_released": ("放回队列", "released"),
+    "event_first_response": ("首次回复", "first response"),
+    "event_resolved": ("已解决", "resolved"),
+    "event_closed": ("已关闭", "closed"),
+    "event_reopened": ("重新打开", "reopened"),
+    "event_cause": ("改原因", "cause changed"),
+    "event_priority": ("改优先级", "priority changed"),
+    "event_due": ("改时限", "deadline changed"),
+    "event_rated": ("客户评分", "rated"),
+    "event_reminded": ("时限提醒", "deadline reminder"),
+    "event_breached": ("已超时", "deadline breached"),
+    "event_tagged": ("加标签", "tagged"),
+    "event_untagged": ("去标签", "untagged"),
+    "event_region": ("改地区", "region set"),
 }
 
 
