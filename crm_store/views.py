@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import (
@@ -19,16 +19,27 @@ from crm_store.models import (
     TicketEvent,
 )
 
+# Plain columns, not whole rows: the queue and a long history read thousands, and ORM objects cost.
+QUEUE_COLUMNS = (
+    Ticket.id, Ticket.number, Ticket.customer_id, Ticket.status, Ticket.cause, Ticket.priority, Ticket.due_at,
+    Ticket.assignee_user_id, Ticket.assignee_name, Ticket.summary,
+    Customer.display_name, Customer.username, Customer.external_id,
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    Contact.at, Contact.actor, Contact.text, Contact.staff_name, Contact.entry_id, Contact.score, Contact.intent,
+    Contact.ticket_id, Contact.delivery_error,
+)  # fmt: skip
 
-def active_tickets_with_customers(session: Session) -> Sequence[tuple[Ticket, Customer]]:
-    """Every ticket staff still work on, with its customer (one query, for the queue)."""
+
+def queue_rows(session: Session) -> Sequence[Row]:
+    """Every ticket staff still work on, with its customer's names (one query, plain rows: the queue has many)."""
     stmt = (
-        select(Ticket, Customer)
+        select(*QUEUE_COLUMNS)
         .join(Customer, Customer.id == Ticket.customer_id)
         .where(Ticket.status.in_(ACTIVE_STATUSES))
         .order_by(Ticket.due_at)
     )
-    return [(ticket, customer) for ticket, customer in session.execute(stmt)]
+    return session.execute(stmt).all()
 
 
 def tag_names_of(session: Session, customer_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -47,12 +58,10 @@ def tag_names_of(session: Session, customer_ids: Iterable[int]) -> dict[int, set
     return names
 
 
-def contacts_of(session: Session, customer_id: int, limit: int | None = None) -> Sequence[Contact]:
-    """The customer's contacts, oldest first (the newest `limit` when given)."""
-    stmt = select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.id.desc())
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(reversed(session.scalars(stmt).all()))
+def contact_rows(session: Session, customer_id: int, limit: int) -> Sequence[Row]:
+    """The customer's newest `limit` contacts as plain rows, oldest first (a long history has thousands)."""
+    stmt = select(*HISTORY_COLUMNS).where(Contact.customer_id == customer_id).order_by(Contact.id.desc()).limit(limit)
+    return list(reversed(session.execute(stmt).all()))
 
 
 def tickets_of(session: Session, customer_id: int) -> Sequence[Ticket]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from desk.dates import local_time
+from desk.views import HistoryItem, QueueItem
 
 LANGUAGES = ("zh", "en")
 LABELS: dict[str, tuple[str, str]] = {
@@ -131,3 +134,50 @@ def time_left(due_at: datetime, now: datetime, language: str) -> str:
     if language == "en":
         return f"{sign}{hours} h {minutes:02d} min"
     return f"{sign}{hours}小时{minutes:02d}分"
+
+
+class Line(NamedTuple):
+    """One history item as the page prints it: a long history has thousands, so the words are joined here once."""
+
+    kind: str
+    meta: str
+    text: str
+    heading: str = ""
+    problem: str = ""
+
+
+def history_lines(items: Iterable[HistoryItem], zone: ZoneInfo, language: str) -> Iterator[Line]:
+    kinds = {key[5:]: label(key, language) for key in LABELS if key.startswith("kind_")}
+    entry, confidence = label("entry", language), label("confidence", language)
+    for item in items:
+        parts = [local_time(item.at, zone, language), kinds.get(item.kind, item.kind)]
+        if item.who:
+            parts.append(item.who)
+        if item.ticket:
+            parts.append(item.ticket)
+        if item.entry_id:
+            parts.append(f"{entry} {item.entry_id}")
+        if item.score is not None:
+            parts.append(f"{confidence} {item.score:.2f}")
+        problem = ""
+        if item.undelivered == "pending":
+            parts.append(label("pending_delivery", language))
+        elif item.undelivered:
+            problem = f"{label('undelivered', language)}: {item.undelivered}"
+        heading = label(f"event_{item.action}", language) if item.action else ""
+        yield Line(item.kind, " · ".join(parts), item.text, heading, problem)
+
+
+class QueueLine(NamedTuple):
+    item: QueueItem
+    due: str
+    left: str
+
+
+def queue_lines(items: Iterable[QueueItem], now: datetime, zone: ZoneInfo, language: str) -> list[QueueLine]:
+    late = label("breached", language)
+    return [
+        QueueLine(item, local_time(item.due_at, zone, language),
+                  time_left(item.due_at, now, language) + (f" · {late}" if item.breached else ""))
+        for item in items
+    ]  # fmt: skip

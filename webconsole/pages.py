@@ -40,7 +40,7 @@ from webconsole.access import (
     sign_in,
 )
 from webconsole.auth import AttemptLimiter, LoginRefused, check_init_data, check_widget
-from webconsole.labels import LANGUAGES, label, time_left, when
+from webconsole.labels import LANGUAGES, history_lines, label, queue_lines, time_left, when
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -67,6 +67,8 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             "left": lambda due: time_left(due, now, language),
             "now": now,
             "config": config,
+            # One URL built per page, not one per row (url_for walks the routes every time).
+            "customers_url": str(request.url_for("customers")),
             **values,
         }
         return templates.TemplateResponse(request, name, context, status_code=status)
@@ -143,14 +145,21 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
 
     @staff_only
     async def queue_page(request: Request, user: User) -> Response:
-        items = await desk.run(views.queue, desk.context)
-        return render(request, "queue.html", user, items=items)
+        return render(request, "queue.html", user, **await _queue(request))
 
     @staff_only
     async def queue_rows(request: Request, user: User) -> Response:
         """The queue's rows alone, polled by the page every few seconds."""
+        return render(request, "queue_rows.html", user, **await _queue(request))
+
+    async def _queue(request: Request) -> dict[str, Any]:
         items = await desk.run(views.queue, desk.context)
-        return render(request, "queue_rows.html", user, items=items)
+        language = language_of(request)
+        return {
+            "lines": queue_lines(items, desk.context.clock(), config.zone, language),
+            "key_label": label("key_customer", language),
+            "unassigned": label("unassigned", language),
+        }
 
     # --- a customer's conversation --------------------------------------------------------------------
 
@@ -160,7 +169,8 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         shown = await desk.run(views.conversation, desk.context, customer_id)
         if shown is None:
             return render(request, "not_found.html", user, status=404)
-        return render(request, "conversation.html", user, c=shown, done=request.query_params.get("done"))
+        lines = history_lines(shown.items, config.zone, language_of(request))
+        return render(request, "conversation.html", user, c=shown, lines=lines, done=request.query_params.get("done"))
 
     @staff_only
     async def reply(request: Request, user: User) -> Response:
