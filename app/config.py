@@ -285,6 +285,10 @@ class LoggingSettings(Section):
     level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
 
+# Where the web console is served in the desk's web server.
+CONSOLE_PATH = "/console"
+
+
 class WebSettings(Section):
     # The desk's own web server (health, readiness, metrics), in the bot's process when it serves Telegram.
     enabled: bool = True
@@ -298,6 +302,13 @@ class WebSettings(Section):
     bot_username: str = ""
     # Signs the console's session cookies; empty: a new random one at each start (everyone signs in again).
     session_secret: SecretStr = SecretStr("")
+
+    @property
+    def console_url(self) -> str | None:
+        """The console's public https address, which Telegram's Mini App button needs; None without one."""
+        if not self.console or not self.public_url.startswith("https://"):
+            return None
+        return f"{self.public_url.rstrip('/')}{CONSOLE_PATH}/login"
 
 
 class WorkerSettings(Section):

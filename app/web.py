@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from app.config import Settings
+from app.config import CONSOLE_PATH, Settings
 from crm_store import STORE_DOWN
 from desk import metrics
 from desk.service import Desk
@@ -65,9 +65,6 @@ def web_app(desk: Desk, telegram_age: Callable[[], float | None], routes: Sequen
 
     own = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_page)]
     return Starlette(routes=[*own, *routes])
-
-
-CONSOLE_PATH = "/console"
 
 
 def console_routes(desk: Desk, settings: Settings, local: LocalLogin | None = None) -> list[BaseRoute]:

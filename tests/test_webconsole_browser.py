@@ -24,7 +24,7 @@ from crm_store.models import CandidatePhrasing, Contact, Export
 from crm_store.types import utcnow
 from knowledge.text import normalise
 from tests.bot_harness import RunningBot, eventually, running_bot, stored, texts_sent
-from tests.console_harness import CUSTOMER, MANAGER, STAFF, widget_payload
+from tests.console_harness import CUSTOMER, MANAGER, STAFF, init_data, widget_payload
 
 CHROMIUM = Path(os.environ.get("DESK_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE_BROWSER = os.environ.get("DESK_REQUIRE_BROWSER") == "1"
@@ -199,3 +199,34 @@ async def test_a_customer_signed_in_by_telegram_sees_only_the_sign_in_page(tmp_p
         assert page.url.endswith("/console/login")
         with bot.desk.store.transaction() as session:
             assert session.scalar(sa.select(sa.func.count(Export.id))) == 0
+
+
+async def test_staff_and_managers_get_the_console_as_a_mini_app_button(tmp_path: Path, kb_copy: Path) -> None:
+    """With an https public URL, each person in [roles] gets a menu button that opens the console's sign-in."""
+    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    web = {"public_url": "https://desk.example.com/"}
+    async with running_bot(database, **_sections(kb_copy), web=web) as bot:
+        calls = await bot.fake.wait_for("setChatMenuButton", 2)
+        assert sorted(call.params["chat_id"] for call in calls) == [STAFF, MANAGER]
+        button = calls[0].params["menu_button"]
+        assert button["type"] == "web_app" and button["web_app"]["url"] == "https://desk.example.com/console/login"
+
+
+async def test_the_mini_app_signs_in_with_the_init_data_telegram_gives_it(tmp_path: Path, kb_copy: Path) -> None:
+    """Opened from the menu button, the sign-in page posts the initData of its URL fragment and shows the queue."""
+    _browser_or_skip()
+    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
+        bot.fake.push_text(CUSTOMER, COMPLAINT)
+        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        page = await browser.new_page(viewport={"width": 390, "height": 700})  # type: ignore[attr-defined]
+        fragment = urlencode({"tgWebAppData": init_data(STAFF, token=bot.fake.token), "tgWebAppVersion": "8.0"})
+        await page.goto(f"{base}/login#{fragment}")
+        await page.wait_for_url("**/console/queue")
+        await page.locator("tr[data-ticket='T000001']").wait_for()
+        # A customer's initData, genuinely signed, leaves them on the sign-in page.
+        other = await browser.new_page()  # type: ignore[attr-defined]
+        fragment = urlencode({"tgWebAppData": init_data(CUSTOMER, token=bot.fake.token)})
+        await other.goto(f"{base}/login#{fragment}")
+        await other.get_by_text("登录失败").wait_for()
+        assert other.url.split("#")[0].endswith("/console/login")

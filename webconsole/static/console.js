@@ -40,14 +40,23 @@
     setTimeout(refresh, every);
   }
 
-  async function miniAppSignIn(box) {
+  // Opened as a Mini App, Telegram puts the signed initData in the page's fragment (tgWebAppData=…), so
+  // no script from Telegram is needed to read it.
+  function initData() {
+    const launch = new URLSearchParams(window.location.hash.slice(1));
     const app = window.Telegram && window.Telegram.WebApp;
-    if (!app || !app.initData) return;
+    return launch.get("tgWebAppData") || (app && app.initData) || "";
+  }
+
+  async function miniAppSignIn(box) {
+    const data = initData();
+    if (!data) return;
     const form = new FormData();
-    form.append("init_data", app.initData);
+    form.append("init_data", data);
     const answer = await fetch(box.dataset.url, { method: "POST", body: form, credentials: "same-origin" });
     const result = await answer.json();
     if (result.ok) window.location.href = result.next;
+    else box.textContent = box.dataset.refused;
   }
 
   document.addEventListener("DOMContentLoaded", function () {
