@@ -56,6 +56,8 @@ class StaffOutcome:
     customer_replies: list[Reply] = field(default_factory=list)
     # The customer replies, queued for sending in the command's transaction.
     outbox: list[Envelope] = field(default_factory=list)
+    # The command could not be carried out (topic_text says why).
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,13 @@ def run_page_command(
     """A staff command given from the web console: the same command as in the customer's topic."""
     customer = session.get(Customer, customer_id)
     if command not in PAGE_COMMANDS or customer is None or customer.erased_at is not None:
-        return StaffOutcome("不能执行：没有这个客户或命令")
+        return StaffOutcome("不能执行：没有这个客户或命令", refused=True)
     result = _run_for(session, ctx, who, customer, COMMANDS[command], argument)
-    if result.topic_text and ctx.staff_available and relay.topic_of(session, customer.id) is not None:
-        # Staff in the topic see what was done from the page.
-        result.outbox.append(outbox.queue_to_topic(session, customer.id, f"🖥 {result.topic_text}", ctx.clock()))
+    done = result.topic_text and not result.refused
+    if done and ctx.staff_available and relay.topic_of(session, customer.id) is not None:
+        # Staff in the topic see what was done from the page, and by whom.
+        told = f"🖥 {who.label}：{result.topic_text}"
+        result.outbox.append(outbox.queue_to_topic(session, customer.id, told, ctx.clock()))
     return result
 
 
@@ -122,7 +126,7 @@ def _run_for(
     try:
         result = handler(session, ctx, who, customer, argument.strip())
     except TicketError as exc:
-        return StaffOutcome(f"不能执行：{exc}")
+        return StaffOutcome(f"不能执行：{exc}", refused=True)
     if result.customer_replies:
         replies = result.customer_replies
         result.outbox = outbox.queue_replies(session, customer.id, _chat_of(customer), replies, ctx.clock())

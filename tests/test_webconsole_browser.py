@@ -143,6 +143,12 @@ async def test_staff_sign_in_walk_the_queue_to_the_conversation_and_reply(tmp_pa
         await phone.context.add_cookies(await page.context.cookies())
         await phone.goto(page.url)
         await phone.screenshot(path=_shot(tmp_path, "console-phone.png"))
+        # Resolved from the page: the customer is asked for a score, the topic is told who did it.
+        await page.fill("#resolution", "已联系快递，明天送达")
+        await page.click("#do-resolve")
+        await page.locator("#done").wait_for()
+        await eventually(lambda: any("明天送达" in text for text in texts_sent(bot, CUSTOMER)), timeout=10)
+        await eventually(lambda: any("🖥" in t and "T000001" in t for t in texts_sent(bot, GROUP)), timeout=30)
         # Staff are not managers: the reports page is refused on the server.
         answer = await page.goto(f"{base}/reports")
         assert answer is not None and answer.status == 403

@@ -24,7 +24,9 @@
     const live = document.getElementById("live");
     async function refresh() {
       try {
-        const answer = await fetch(body.dataset.poll, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+        // Not asking for text/html: a lapsed session then answers 401 (and the page reloads to the sign-in)
+        // rather than a redirect whose sign-in page would land inside the table.
+        const answer = await fetch(body.dataset.poll, { credentials: "same-origin" });
         if (answer.ok) {
           body.innerHTML = await answer.text();
           tickCountdowns();
