@@ -265,3 +265,13 @@ def test_the_signature_checks_follow_telegrams_documentation() -> None:
     with pytest.raises(LoginRefused):
         check_widget(widget_payload(STAFF, auth_date=int(now) + 3600), "123456:TEST-token-for-the-console", now=now)
     assert check_init_data(init_data(STAFF), "123456:TEST-token-for-the-console").name == "王 芳"
+
+
+def test_taking_someone_out_of_the_roles_ends_their_session_at_once(desk: Desk) -> None:
+    """The role is looked up on every request: a signed-in staff member removed from [roles] is shown the door."""
+    client = _client(desk)
+    _signed_in(client, STAFF)
+    later = TestClient(console_app(desk, console_config(staff=frozenset())), follow_redirects=False)
+    later.cookies = client.cookies
+    assert later.get("/queue/rows").status_code == 401
+    assert client.get("/queue/rows").status_code == 200
