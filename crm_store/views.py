@@ -79,9 +79,12 @@ def events_of_customer(session: Session, customer_id: int) -> Sequence[tuple[Tic
     return [(event, number) for event, number in session.execute(stmt)]
 
 
-def recent_customers(session: Session, limit: int = 100, search: str = "") -> Sequence[Customer]:
-    """Customers by last contact, newest first; `search` matches name, username or external id."""
+def recent_customers(session: Session, limit: int = 100, search: str = "", tag: str = "") -> Sequence[Customer]:
+    """Customers by last contact, newest first; `search` matches name, username or external id; `tag`: wearing it."""
     stmt = select(Customer).where(Customer.erased_at.is_(None))
+    if tag:
+        tagged = select(CustomerTag.customer_id).join(Tag, Tag.id == CustomerTag.tag_id).where(Tag.name == tag)
+        stmt = stmt.where(Customer.id.in_(tagged))
     if search:
         pattern = f"%{search}%"
         stmt = stmt.where(

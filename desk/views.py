@@ -196,9 +196,10 @@ class CustomerRow:
     tags: tuple[str, ...]
 
 
-def customers(session: Session, search: str = "", limit: int = 100) -> list[CustomerRow]:
-    """Customers by last contact, newest first, optionally those whose name or id contains `search`."""
-    rows = store.recent_customers(session, limit, search.strip()[:64])
+def customers(session: Session, search: str = "", tag: str = "", limit: int = 100) -> list[CustomerRow]:
+    """Customers by last contact, newest first; optionally those whose name or id contains `search`, or
+    who wear `tag`."""
+    rows = store.recent_customers(session, limit, search.strip()[:64], tag.strip()[:64])
     tags = store.tag_names_of(session, [row.id for row in rows])
     return [
         CustomerRow(row.id, customer_name(row), row.username, row.external_id, row.last_contact_at,

@@ -275,3 +275,19 @@ def test_taking_someone_out_of_the_roles_ends_their_session_at_once(desk: Desk) 
     later.cookies = client.cookies
     assert later.get("/queue/rows").status_code == 401
     assert client.get("/queue/rows").status_code == 200
+
+
+def test_the_customers_list_searches_names_and_filters_by_tag(desk: Desk) -> None:
+    """Customers by last contact; a search by name and a tag filter narrow the list."""
+    _complain(desk)
+    ref = CustomerRef("telegram", "7007", display_name="李雷", chat_id=7007)
+    asyncio.run(desk.handle(Inbound(ref, ContentKind.TEXT, "怎么退货", datetime.now(UTC), message_id=2)))
+    client = _client(desk)
+    _signed_in(client, STAFF)
+    html = {"accept": "text/html"}
+    everyone = client.get("/customers", headers=html).text
+    assert "王芳" in everyone and "李雷" in everyone
+    found = client.get("/customers", params={"q": "李"}, headers=html).text
+    assert "李雷" in found and "王芳" not in found
+    tagged = client.get("/customers", params={"tag": "open_complaint"}, headers=html).text
+    assert "王芳" in tagged and "李雷" not in tagged

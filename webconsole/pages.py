@@ -202,9 +202,9 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
 
     @staff_only
     async def customers_page(request: Request, user: User) -> Response:
-        search = request.query_params.get("q", "")
-        rows = await desk.run(views.customers, search)
-        return render(request, "customers.html", user, rows=rows, q=search)
+        search, tag = request.query_params.get("q", ""), request.query_params.get("tag", "")
+        rows = await desk.run(views.customers, search, tag)
+        return render(request, "customers.html", user, rows=rows, q=search, tag=tag)
 
     # --- reports: the log export -----------------------------------------------------------------------
 
