@@ -17,6 +17,7 @@ COPY desk desk
 COPY handlers handlers
 COPY knowledge knowledge
 COPY reports reports
+COPY webconsole webconsole
 RUN pip install --no-cache-dir . && apt-get purge -y gcc libc6-dev && apt-get autoremove -y \
     && mkdir -p /app/data && chown desk:desk /app/data
 

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import time
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from starlette.routing import Route
@@ -21,7 +22,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from app.config import ConfigError, Settings, load_settings
 from app.startup import build_desk
-from app.web import serve_web, stop_web, web_app
+from app.web import console_routes, local_link, serve_web, stop_web, web_app
 from console import run_console
 from desk.service import Desk, StoreInUse
 from handlers import register_handlers
@@ -30,6 +31,7 @@ from handlers.ordering import PerChatOrderedProcessor
 from handlers.polling import ConfirmingPoller, StoppedWhileConnecting, polling
 from handlers.webhook import webhook, webhook_endpoint
 from knowledge import KnowledgeError
+from webconsole import LocalLogin
 
 log = logging.getLogger("bot")
 
@@ -57,12 +59,34 @@ def main(argv: list[str] | None = None) -> int:
         if args.console or not settings.telegram.has_token:
             if not args.console:
                 log.info("no telegram.token configured: starting the console (see README to connect a bot)")
-            return asyncio.run(run_console(desk))
+            return asyncio.run(console_session(desk, settings))
         application = build_application(settings, desk)
         asyncio.run(serve(application, settings))
         return 0
     finally:
         desk.close()
+
+
+async def console_session(
+    desk: Desk, settings: Settings, *, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, web: bool | None = None
+) -> int:
+    """The terminal chat, and, for a person at a terminal (`web` None: stdin is one), the web console beside
+    it, opened with a one-time link printed here: staff answers typed there appear in this chat."""
+    server = None
+    if (stdin.isatty() if web is None else web) and settings.web.enabled and settings.web.console:
+        local = LocalLogin()
+        app = web_app(desk, lambda: None, console_routes(desk, settings, local))
+        server = await serve_web(app, settings.web.host, settings.web.port)
+        if server.started:
+            link = local_link(server, settings.web.host, local)
+            print(
+                f"网页工作台 Web console — 一次性登录链接 one-time sign-in link:\n  {link}\n", file=stdout, flush=True
+            )
+    try:
+        return await run_console(desk, stdin=stdin, stdout=stdout)
+    finally:
+        if server is not None:
+            await stop_web(server)
 
 
 async def serve(application: Application, settings: Settings) -> None:
@@ -90,6 +114,7 @@ async def serve(application: Application, settings: Settings) -> None:
             Route(path, webhook_endpoint(application, tg.webhook_secret.get_secret_value()), methods=["POST"])
         )
     desk = application.bot_data[DESK_KEY]
+    routes += console_routes(desk, settings)
     server = await serve_web(web_app(desk, telegram_age, routes), web.host, web.port) if web.enabled else None
     try:
         if tg.mode == "webhook":

@@ -285,6 +285,10 @@ class LoggingSettings(Section):
     level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
 
+# Where the web console is served in the desk's web server.
+CONSOLE_PATH = "/console"
+
+
 class WebSettings(Section):
     # The desk's own web server (health, readiness, metrics), in the bot's process when it serves Telegram.
     enabled: bool = True
@@ -292,6 +296,19 @@ class WebSettings(Section):
     port: int = Field(default=8080, ge=0, le=65535)
     # How the outside world reaches it (behind a reverse proxy), e.g. https://desk.example.com
     public_url: str = ""
+    # The web console for staff and managers at /console (sign-in with Telegram; roles from [roles]).
+    console: bool = True
+    # The bot's username without @, for Telegram's Login Widget on the console's sign-in page.
+    bot_username: str = ""
+    # Signs the console's session cookies; empty: a new random one at each start (everyone signs in again).
+    session_secret: SecretStr = SecretStr("")
+
+    @property
+    def console_url(self) -> str | None:
+        """The console's public https address, which Telegram's Mini App button needs; None without one."""
+        if not self.console or not self.public_url.startswith("https://"):
+            return None
+        return f"{self.public_url.rstrip('/')}{CONSOLE_PATH}/login"
 
 
 class WorkerSettings(Section):

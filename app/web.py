@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 
 import uvicorn
@@ -17,11 +18,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
+from app.config import CONSOLE_PATH, Settings
 from crm_store import STORE_DOWN
 from desk import metrics
 from desk.service import Desk
+from webconsole import ConsoleConfig, LocalLogin, console_app
 
 log = logging.getLogger(__name__)
 # Telegram answered getUpdates within this many seconds: it is reachable (a long poll lasts up to 50 s).
@@ -64,6 +67,34 @@ def web_app(desk: Desk, telegram_age: Callable[[], float | None], routes: Sequen
     return Starlette(routes=[*own, *routes])
 
 
+def console_routes(desk: Desk, settings: Settings, local: LocalLogin | None = None) -> list[BaseRoute]:
+    """The web console at /console when `[web] console` is on; `local`: console mode's one-time link."""
+    web = settings.web
+    if not web.console:
+        return []
+    config = ConsoleConfig(
+        token=settings.telegram.token.get_secret_value().strip(),
+        staff=frozenset(settings.roles.staff),
+        managers=frozenset(settings.roles.managers),
+        # Without a configured secret, sessions last as long as the process.
+        session_secret=web.session_secret.get_secret_value() or secrets.token_urlsafe(32),
+        zone=settings.desk.zone,
+        kb_paths=tuple(settings.knowledge.paths),
+        thresholds=settings.knowledge.thresholds,
+        https_only=web.public_url.startswith("https://"),
+        bot_username=web.bot_username.lstrip("@"),
+        local_login=local is not None,
+    )
+    return [Mount(CONSOLE_PATH, app=console_app(desk, config, local))]
+
+
+def local_link(server: EmbeddedServer, host: str, local: LocalLogin) -> str:
+    """The one-time sign-in link for the person at the terminal (the port as bound: 0 picks a free one)."""
+    port = server.servers[0].sockets[0].getsockname()[1]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}{CONSOLE_PATH}/login/local?key={local.key}"
+
+
 class EmbeddedServer(uvicorn.Server):
     """uvicorn inside the bot's event loop: the bot owns the signals and says when to stop."""
 
@@ -88,7 +119,7 @@ async def serve_web(app: Starlette, host: str, port: int) -> EmbeddedServer:
             break
         await asyncio.sleep(0.02)
     if server.started:
-        log.info("web server on http://%s:%s (/healthz, /readyz, /metrics)", host, port)
+        log.info("web server on http://%s:%s (/healthz, /readyz, /metrics, /console)", host, port)
     return server
 
 

@@ -6,8 +6,10 @@ through the same outbox as on Telegram, so what the console shows is what the re
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -85,11 +87,13 @@ async def run_console(desk: Desk, *, stdin: TextIO = sys.stdin, stdout: TextIO =
     desk.flood = FloodGate(max_messages=sys.maxsize)
     channel = ConsoleChannel(stdout)
     sender = await desk.attach(channel)
+    # Read off the event loop: while the person at the terminal thinks, the web console and the outbox run.
+    lines = _read_lines(stdin)
     try:
         while True:
             if interactive:
                 print("> ", end="", file=stdout, flush=True)
-            line = stdin.readline()
+            line = await lines.get()
             if not line:
                 return 0
             line = line.rstrip("\n")
@@ -104,6 +108,25 @@ async def run_console(desk: Desk, *, stdin: TextIO = sys.stdin, stdout: TextIO =
                 print(f"  (→ 工单 {outcome.escalation.ticket_number}：已转给工作人员)\n", file=stdout, flush=True)
     finally:
         await desk.detach(STOP_SECONDS)
+
+
+def _read_lines(stdin: TextIO) -> asyncio.Queue[str]:
+    """Lines of `stdin` as they come ("" at the end), read by a daemon thread, which never holds up an exit."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = stdin.readline()
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:  # the console has finished and its loop is closed
+                return
+            if not line:
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return queue
 
 
 def _inbound(customer: CustomerRef, line: str, buttons: list[Button]) -> Inbound:

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from crm_store import STORE_DOWN, Session, Store
@@ -30,10 +31,19 @@ from desk.sender import Sender, SenderPolicy
 from desk.spool import Spool
 from desk.texts import say
 from desk.workers import WorkerPolicy
-from knowledge import KnowledgeBase
+from knowledge import KnowledgeBase, KnowledgeError, Thresholds
+from knowledge.advice import advise
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# A reload's problems and advice shown at most (the rest counted).
+MAX_PROBLEMS_SHOWN = 20
+
+
+def _load_knowledge(paths: Sequence[Path], thresholds: Thresholds) -> tuple[KnowledgeBase, list[str]]:
+    """The knowledge base, and advice on entries that load but will match badly."""
+    kb = KnowledgeBase.load(paths, thresholds)
+    return kb, [str(item) for item in advise(kb.entries, kb.matcher.segmenter, kb.origins)]
 
 
 class Desk:
@@ -185,6 +195,24 @@ class Desk:
     def replace_knowledge(self, kb: KnowledgeBase) -> None:
         """Swap the knowledge base atomically; units of work already running keep the old one."""
         self.context = replace(self.context, kb=kb)
+
+    async def reload_knowledge(self, paths: Sequence[Path], thresholds: Thresholds) -> str:
+        """Load the knowledge files again; a broken edit keeps the old knowledge base serving. What to tell."""
+        try:
+            kb, advice = await asyncio.to_thread(_load_knowledge, paths, thresholds)
+        except KnowledgeError as exc:
+            problems = str(exc).splitlines()
+            shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])
+            more = f"\n…还有 {len(problems) - MAX_PROBLEMS_SHOWN} 行" if len(problems) > MAX_PROBLEMS_SHOWN else ""
+            log.warning("knowledge reload refused: %d problem lines", len(problems))
+            return f"⚠️ 知识库有错误，继续使用原来的版本：\n{shown}{more}"
+        before = len(self.kb.entries)
+        self.replace_knowledge(kb)
+        reply = f"✅ 知识库已重新加载：{len(kb.entries)} 条（原 {before} 条）。"
+        if advice:
+            more = f"\n…还有 {len(advice) - MAX_PROBLEMS_SHOWN} 条" if len(advice) > MAX_PROBLEMS_SHOWN else ""
+            reply += "\n💡 可以改进的地方（不影响使用）：\n" + "\n".join(advice[:MAX_PROBLEMS_SHOWN]) + more
+        return reply
 
     async def handle(self, inbound: Inbound) -> Outcome:
         """Record and answer one customer contact; while the store is down, keep it in the spool."""

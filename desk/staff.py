@@ -13,7 +13,6 @@ from datetime import datetime
 from crm_store import Session, record_contact, relay, tickets
 from crm_store import tags as tag_store
 from crm_store.causes import CAUSE_LABELS, cause_label
-from crm_store.customers import customers_by_id
 from crm_store.models import (
     ACTIVE_STATUSES,
     Actor,
@@ -27,7 +26,7 @@ from crm_store.models import (
 )
 from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
-from desk import actions, assignment, escalation, learning, outbox
+from desk import actions, escalation, learning, outbox, views
 from desk.complaints import PRIORITY_ORDER, clock_time_between, due_time, priority_for
 from desk.context import DeskContext
 from desk.dates import local_time
@@ -57,6 +56,8 @@ class StaffOutcome:
     customer_replies: list[Reply] = field(default_factory=list)
     # The customer replies, queued for sending in the command's transaction.
     outbox: list[Envelope] = field(default_factory=list)
+    # The command could not be carried out (topic_text says why).
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,41 @@ def run_command(
         return StaffOutcome(f"未知命令 /{command}。\n\n{STAFF_HELP}")
     if customer is None:
         return StaffOutcome("请在客户的话题里使用这个命令。\n\n" + STAFF_HELP)
+    return _run_for(session, ctx, who, customer, handler, argument)
+
+
+# What the web console's buttons and forms may do for a customer (the rest stays in the topic).
+PAGE_COMMANDS = ("take", "release", "resolve", "close", "reopen", "note", "tag", "untag")
+
+
+def run_page_command(
+    session: Session, ctx: DeskContext, who: Who, customer_id: int, command: str, argument: str
+) -> StaffOutcome:
+    """A staff command given from the web console: the same command as in the customer's topic."""
+    customer = session.get(Customer, customer_id)
+    if command not in PAGE_COMMANDS or customer is None or customer.erased_at is not None:
+        return StaffOutcome("不能执行：没有这个客户或命令", refused=True)
+    result = _run_for(session, ctx, who, customer, COMMANDS[command], argument)
+    done = result.topic_text and not result.refused
+    if done and ctx.staff_available and relay.topic_of(session, customer.id) is not None:
+        # Staff in the topic see what was done from the page, and by whom.
+        told = f"🖥 {who.label}：{result.topic_text}"
+        result.outbox.append(outbox.queue_to_topic(session, customer.id, told, ctx.clock()))
+    return result
+
+
+def _run_for(
+    session: Session,
+    ctx: DeskContext,
+    who: Who,
+    customer: Customer,
+    handler: Callable[[Session, DeskContext, Who, Customer, str], StaffOutcome],
+    argument: str,
+) -> StaffOutcome:
     try:
         result = handler(session, ctx, who, customer, argument.strip())
     except TicketError as exc:
-        return StaffOutcome(f"不能执行：{exc}")
+        return StaffOutcome(f"不能执行：{exc}", refused=True)
     if result.customer_replies:
         replies = result.customer_replies
         result.outbox = outbox.queue_replies(session, customer.id, _chat_of(customer), replies, ctx.clock())
@@ -293,19 +325,15 @@ COMMANDS: dict[str, Callable[[Session, DeskContext, Who, Customer, str], StaffOu
 
 def queue_text(session: Session, ctx: DeskContext) -> str:
     """Active tickets, key customers first (they get the front of the queue), then by deadline."""
-    active = tickets.active_tickets(session)
-    if not active:
+    items = views.queue(session, ctx)
+    if not items:
         return "队列为空：没有待处理的工单。"
-    customers = customers_by_id(session, {t.customer_id for t in active})
     lines = ["待处理工单（重点客户优先，其次按时限）："]
-    now = ctx.clock()
-    for ticket in sorted(active, key=lambda ticket: assignment.queue_key(session, ctx, ticket)):
-        customer = customers[ticket.customer_id]
-        late = " ⏸等待客户" if ticket.waiting_since else (" ⏰已超时" if ticket.due_at <= now else "")
-        owner = ticket.assignee_name or ("未分配" if ticket.assignee_user_id is None else ticket.assignee_user_id)
+    for item in items:
+        late = " ⏰已超时" if item.breached else ""
         lines.append(
-            f"{ticket.number} · {customer.display_name or customer.external_id} · {cause_label(ticket.cause)}"
-            f" · {ticket.priority} · 截止 {local_time(ticket.due_at, ctx.zone)}{late} · {owner}"
+            f"{item.number} · {item.customer_name} · {item.cause_label}"
+            f" · {item.priority} · 截止 {local_time(item.due_at, ctx.zone)}{late} · {item.assignee or '未分配'}"
         )
     return "\n".join(lines)
 
@@ -324,14 +352,7 @@ def plan_staff_reply(
     customer = relay.customer_of_topic(session, chat_id, thread_id)
     if customer is None:
         return None
-    now = ctx.clock()
-    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
-    if ticket is not None and ticket.status in ACTIVE_STATUSES:
-        # Answering the customer is taking the chat, if nobody holds it yet.
-        if ticket.assignee_user_id is None:
-            tickets.take(session, ticket, who, now)
-        tickets.record_first_response(session, ticket, who, now)
-    contact_id = _record_to_customer(session, customer, text, who, ticket, now, intent=Intent.STAFF_REPLY, kind=kind)
+    ticket, contact_id = _answer(session, ctx, who, customer, text, kind)
     target = None
     if reply_to_staff_message_id is not None:
         twin = relay.customer_message_for(session, chat_id, reply_to_staff_message_id)
@@ -344,6 +365,38 @@ def plan_staff_reply(
         ticket.number if ticket else None,
         blocked=customer.blocked_at is not None,
     )
+
+
+def _answer(
+    session: Session, ctx: DeskContext, who: Who, customer: Customer, text: str, kind: ContentKind
+) -> tuple[Ticket | None, int | None]:
+    """A staff answer to the customer, wherever it was typed: it takes the chat and is recorded, unsent."""
+    now = ctx.clock()
+    ticket = tickets.active_ticket(session, customer.id) or tickets.latest_ticket(session, customer.id)
+    if ticket is not None and ticket.status in ACTIVE_STATUSES:
+        # Answering the customer is taking the chat, if nobody holds it yet.
+        if ticket.assignee_user_id is None:
+            tickets.take(session, ticket, who, now)
+        tickets.record_first_response(session, ticket, who, now)
+    contact_id = _record_to_customer(session, customer, text, who, ticket, now, intent=Intent.STAFF_REPLY, kind=kind)
+    return ticket, contact_id
+
+
+def reply_from_page(session: Session, ctx: DeskContext, who: Who, customer_id: int, text: str) -> list[Envelope]:
+    """A staff member answered from the web console: recorded as any staff answer, queued for the customer.
+
+    There is no staff message to copy, so the words go as a reply; staff in the customer's topic get them too.
+    """
+    customer = session.get(Customer, customer_id)
+    text = text.strip()[: ctx.max_text_chars]
+    if customer is None or customer.erased_at is not None or not text:
+        return []
+    _ticket, contact_id = _answer(session, ctx, who, customer, text, ContentKind.TEXT)
+    now = ctx.clock()
+    queued = outbox.queue_replies(session, customer.id, _chat_of(customer), [Reply(text, contact_id=contact_id)], now)
+    if ctx.staff_available:
+        queued.append(outbox.queue_to_topic(session, customer.id, f"🖥 {who.label}：{text}", now))
+    return queued
 
 
 def _record_to_customer(
@@ -383,7 +436,8 @@ def _audit(session: Session, customer: Customer, action: str, who: Who, at: date
 
 
 def _chat_of(customer: Customer) -> int:
-    return int(customer.external_id)
+    """The customer's chat (0 on a channel without numeric chats, e.g. the console)."""
+    return int(customer.external_id) if customer.external_id.lstrip("-").isdigit() else 0
 
 
 def relay_staff_message(

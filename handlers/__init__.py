@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, C
 
 from desk.service import STORE_DOWN
 from handlers.canned_inline import register_inline_handlers
+from handlers.console_button import offer_console
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.customer import keep_texts, on_customer_button, on_customer_message, on_my_chat_member, replay_spooled
 from handlers.daily_summary import schedule_daily_summary
@@ -49,6 +50,9 @@ def register_handlers(application: Application) -> None:
         # Contacts spooled while the database was down are recorded as soon as it is back.
         replay = settings.database.replay_seconds
         application.job_queue.run_repeating(replay_spooled, interval=replay, first=min(replay, 1.0), name="spool")
+        if settings.web.enabled and settings.web.console_url:
+            # The web console as a Mini App, for the people in [roles]; soon after start-up, once.
+            application.job_queue.run_once(offer_console, when=1.0, name="console-button")
         if settings.privacy.keep_texts_days:
             # Once a day is enough for a limit counted in days; the first run soon after start-up.
             application.job_queue.run_repeating(keep_texts, interval=DAY_SECONDS, first=60, name="retention")

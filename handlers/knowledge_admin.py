@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Update
@@ -14,12 +13,9 @@ from desk.names import person_name
 from handlers.context import desk_of, settings_of
 from handlers.manager import manager_chat
 from handlers.render import send_html
-from knowledge import KnowledgeBase, KnowledgeError
-from knowledge.advice import advise
 from reports.periods import parse_period
 
 log = logging.getLogger(__name__)
-MAX_PROBLEMS_SHOWN = 20
 
 
 def register_knowledge_handlers(application: Application) -> None:
@@ -95,25 +91,5 @@ async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _reload(context: ContextTypes.DEFAULT_TYPE) -> str:
     """Load the knowledge files again; a broken edit keeps the old knowledge base serving."""
-    settings, desk = settings_of(context), desk_of(context)
-    try:
-        kb, advice = await asyncio.to_thread(_load, settings.knowledge.paths, settings.knowledge.thresholds)
-    except KnowledgeError as exc:
-        problems = str(exc).splitlines()
-        shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])
-        more = f"\n…还有 {len(problems) - MAX_PROBLEMS_SHOWN} 行" if len(problems) > MAX_PROBLEMS_SHOWN else ""
-        log.warning("knowledge reload refused: %d problem lines", len(problems))
-        return f"⚠️ 知识库有错误，继续使用原来的版本：\n{shown}{more}"
-    before = len(desk.kb.entries)
-    desk.replace_knowledge(kb)
-    reply = f"✅ 知识库已重新加载：{len(kb.entries)} 条（原 {before} 条）。"
-    if advice:
-        more = f"\n…还有 {len(advice) - MAX_PROBLEMS_SHOWN} 条" if len(advice) > MAX_PROBLEMS_SHOWN else ""
-        reply += "\n💡 可以改进的地方（不影响使用）：\n" + "\n".join(advice[:MAX_PROBLEMS_SHOWN]) + more
-    return reply
-
-
-def _load(paths, thresholds) -> tuple[KnowledgeBase, list[str]]:
-    """The knowledge base, and advice on entries that load but will match badly."""
-    kb = KnowledgeBase.load(paths, thresholds)
-    return kb, [str(item) for item in advise(kb.entries, kb.matcher.segmenter, kb.origins)]
+    settings = settings_of(context)
+    return await desk_of(context).reload_knowledge(settings.knowledge.paths, settings.knowledge.thresholds)

@@ -10,7 +10,7 @@ import jieba
 import numpy as np
 import pytest
 
-from handlers.knowledge_admin import _load as load_for_reload
+from desk.service import _load_knowledge as load_for_reload
 from knowledge import Entry, KnowledgeBase, Match, Thresholds, Tier, warm_up
 from knowledge.matcher import FEATURES
 from knowledge.model import Candidate

@@ -199,11 +199,16 @@ async def test_health_readiness_and_metrics_are_served_while_waiting_and_when_se
                     "ready": True, "store": "ok", "knowledge": "ok", "telegram": "ok"
                 }  # fmt: skip
                 page = await web.get("/metrics")
+                # The web console is served by the same process; without signing in, only its sign-in page.
+                sign_in = await web.get("/console/login")
+                queue = await web.get("/console/queue", headers={"accept": "text/html"})
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), timeout=30)
             await gate.stop()
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+    assert sign_in.status_code == 200 and "Telegram" in sign_in.text
+    assert queue.status_code == 303 and queue.headers["location"].endswith("/console/login")
     body = page.text
     assert 'desk_messages_in_total{kind="text"} 1.0' in body
     assert 'desk_answers_total{intent="answered",tier="answer"} 1.0' in body

@@ -178,6 +178,14 @@ class BotApiMethods(ApiState):
             self.messages.pop((chat_id, message_id), None)
         return True
 
+    def _api_setchatmenubutton(self, p: JSONDict, f: Any) -> bool:
+        button = p.get("menu_button") or {"type": "default"}
+        if button.get("type") == "web_app" and not str(button.get("web_app", {}).get("url", "")).startswith("https://"):
+            raise bad("inline keyboard button web app url is invalid: only https links are allowed")
+        if "chat_id" in p and self._chat_id(p) < 0:
+            raise bad("chat_id must be a private chat")
+        return True
+
     def _api_answercallbackquery(self, p: JSONDict, f: Any) -> bool:
         if str(p.get("callback_query_id")) not in self._callback_ids:
             raise bad("query is too old and response timeout expired or query ID is invalid")
