@@ -18,4 +18,6 @@ def schedule_daily_summary(application: Application, at: time) -> None:
 async def send_daily_summary(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Yesterday's figures, open and overdue tickets, customers at risk: to each manager's private chat."""
     desk = desk_of(context)
+    if not desk.leading:
+        return  # with several workers the lease holder sends it (the store's record keeps it to one a day)
     desk.submit(await desk.run(daily.daily_summary, desk.context))
