@@ -22,7 +22,7 @@ from crm_store.models import (
 # Plain columns, not whole rows: the queue and a long history read thousands, and ORM objects cost.
 QUEUE_COLUMNS = (
     Ticket.id, Ticket.number, Ticket.customer_id, Ticket.status, Ticket.cause, Ticket.priority, Ticket.due_at,
-    Ticket.assignee_user_id, Ticket.assignee_name, Ticket.summary,
+    Ticket.assignee_user_id, Ticket.assignee_name, Ticket.summary, Ticket.waiting_since,
     Customer.display_name, Customer.username, Customer.external_id,
 )  # fmt: skip
 HISTORY_COLUMNS = (

@@ -27,10 +27,15 @@ from desk.roster import member_label, roster_line
 ROSTER = Who(Actor.SYSTEM, name="自动分配")
 
 
+def queue_rank(key_customer: bool, priority: str, due_at: datetime) -> tuple[int, int, datetime]:
+    """The queue's one order: key customers first (承认最好的顾客需要专属的待遇), then priority, then the
+    nearest deadline. The roster, /queue and the web console's queue all sort by it."""
+    return (0 if key_customer else 1, PRIORITY_ORDER.get(Priority(priority), 9), due_at)
+
+
 def queue_key(session: Session, ctx: DeskContext, ticket: Ticket) -> tuple[int, int, datetime]:
-    """Key customers first (承认最好的顾客需要专属的待遇), then priority, then the nearest deadline."""
     key_customer = bool(tag_store.tag_names(session, ticket.customer_id) & set(ctx.complaints.priority_tags))
-    return (0 if key_customer else 1, PRIORITY_ORDER.get(Priority(ticket.priority), 9), ticket.due_at)
+    return queue_rank(key_customer, ticket.priority, ticket.due_at)
 
 
 def fill_from_queue(session: Session, ctx: DeskContext, *, quiet: int | None = None) -> list[Envelope]:

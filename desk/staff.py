@@ -330,7 +330,7 @@ def queue_text(session: Session, ctx: DeskContext) -> str:
         return "队列为空：没有待处理的工单。"
     lines = ["待处理工单（重点客户优先，其次按时限）："]
     for item in items:
-        late = " ⏰已超时" if item.breached else ""
+        late = " ⏸等待客户" if item.waiting else (" ⏰已超时" if item.breached else "")
         lines.append(
             f"{item.number} · {item.customer_name} · {item.cause_label}"
             f" · {item.priority} · 截止 {local_time(item.due_at, ctx.zone)}{late} · {item.assignee or '未分配'}"

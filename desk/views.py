@@ -14,8 +14,8 @@ from crm_store import Session
 from crm_store import learning as learning_store
 from crm_store import views as store
 from crm_store.causes import cause_label
-from crm_store.models import ACTIVE_STATUSES, Customer, Priority
-from desk.complaints import PRIORITY_ORDER
+from crm_store.models import ACTIVE_STATUSES, Customer
+from desk.assignment import queue_rank
 from desk.context import DeskContext
 
 # A conversation page shows at most this many of the newest contacts (the log export has them all).
@@ -36,6 +36,8 @@ class QueueItem(NamedTuple):
     priority: str
     due_at: datetime
     breached: bool
+    # Waiting for the customer's answer (the deadline's clock is stopped).
+    waiting: bool
     key_customer: bool
     assignee: str | None
     summary: str
@@ -58,14 +60,16 @@ def queue(session: Session, ctx: DeskContext) -> list[QueueItem]:
             cause_label=cause_label(row.cause),
             priority=row.priority,
             due_at=row.due_at,
-            breached=row.due_at <= now,
+            # While the ticket waits for the customer its clock stands still: not breached.
+            breached=row.waiting_since is None and row.due_at <= now,
+            waiting=row.waiting_since is not None,
             key_customer=bool(tags.get(row.customer_id, set()) & priority_tags),
             assignee=row.assignee_name or (str(row.assignee_user_id) if row.assignee_user_id else None),
             summary=row.summary,
         )
         for row in rows
     ]
-    items.sort(key=lambda item: (not item.key_customer, PRIORITY_ORDER.get(Priority(item.priority), 9), item.due_at))
+    items.sort(key=lambda item: queue_rank(item.key_customer, item.priority, item.due_at))
     return items
 
 

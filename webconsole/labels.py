@@ -47,6 +47,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "unassigned": ("未分配", "unassigned"),
     "key_customer": ("重点", "key"),
     "breached": ("已超时", "breached"),
+    "waiting": ("等待客户", "waiting for the customer"),
     "queue_empty": ("队列为空：没有待处理的工单。", "The queue is empty: no open tickets."),
     "reply": ("回复客户", "Reply to the customer"),
     "send": ("发送", "Send"),
@@ -175,9 +176,10 @@ class QueueLine(NamedTuple):
 
 
 def queue_lines(items: Iterable[QueueItem], now: datetime, zone: ZoneInfo, language: str) -> list[QueueLine]:
-    late = label("breached", language)
+    late, waiting = label("breached", language), label("waiting", language)
     return [
         QueueLine(item, local_time(item.due_at, zone, language),
+                  waiting if item.waiting else
                   time_left(item.due_at, now, language) + (f" · {late}" if item.breached else ""))
         for item in items
     ]  # fmt: skip
