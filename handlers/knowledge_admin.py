@@ -96,7 +96,9 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> str:
     """Load the knowledge files again; a broken edit keeps the old knowledge base serving."""
     settings, desk = settings_of(context), desk_of(context)
     try:
-        kb, advice = await asyncio.to_thread(_load, settings.knowledge.paths, settings.knowledge.thresholds)
+        kb, advice = await asyncio.to_thread(
+            _load, settings.knowledge.paths, settings.knowledge.thresholds, desk.kb.embedder
+        )
     except KnowledgeError as exc:
         problems = str(exc).splitlines()
         shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])
@@ -112,7 +114,8 @@ async def _reload(context: ContextTypes.DEFAULT_TYPE) -> str:
     return reply
 
 
-def _load(paths, thresholds) -> tuple[KnowledgeBase, list[str]]:
-    """The knowledge base, and advice on entries that load but will match badly."""
-    kb = KnowledgeBase.load(paths, thresholds)
+def _load(paths, thresholds, embedder=None) -> tuple[KnowledgeBase, list[str]]:
+    """The knowledge base (its semantic stage embedding what changed in the background), and advice on
+    entries that load but will match badly."""
+    kb = KnowledgeBase.load(paths, thresholds, embedder=embedder, background=True)
     return kb, [str(item) for item in advise(kb.entries, kb.matcher.segmenter, kb.origins)]
