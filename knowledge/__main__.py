@@ -13,7 +13,7 @@ from pathlib import Path
 
 from knowledge.advice import advise
 from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
-from knowledge.fit import DEFAULT_MAX_WRONG, calibrate, collect, cross_validate, fit, weights_source
+from knowledge.fit import DEFAULT_MAX_WRONG, SEMANTIC_MAX_WRONG, calibrate, collect, cross_validate, fit, weights_source
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import load_entries, load_with_origins
@@ -75,16 +75,17 @@ def run_fit(args: argparse.Namespace) -> int:
     kb = KnowledgeBase(entries, embedder=embedder)
     semantic = kb.matcher.semantic is not None and kb.matcher.semantic.ready
     samples = collect(kb, cases)
+    max_wrong = args.max_wrong if args.max_wrong is not None else SEMANTIC_MAX_WRONG if semantic else DEFAULT_MAX_WRONG
     reports = cross_validate(
-        entries, cases, samples, folds=args.folds, l2=args.l2, max_wrong=args.max_wrong, embedder=embedder
+        entries, cases, samples, folds=args.folds, l2=args.l2, max_wrong=max_wrong, embedder=embedder
     )
     names = ("top1", "top3", "answered_correct", "answered_wrong", "suggested_contains", "oos_false_answer")
     print(f"semantic stage: {_stage_line(kb)}")
-    print(f"held out by entry, {args.folds} folds, l2={args.l2}, calibrated to answered_wrong <= {args.max_wrong}:")
+    print(f"held out by entry, {args.folds} folds, l2={args.l2}, calibrated to answered_wrong <= {max_wrong}:")
     for number, report in enumerate(reports, start=1):
         values = report.as_dict()
         print(f"  fold {number}: " + "  ".join(f"{name} {values[name]:.3f}" for name in names))
-    weights = calibrate(samples, fit(samples, args.l2), Thresholds(), args.max_wrong)
+    weights = calibrate(samples, fit(samples, args.l2), Thresholds(), max_wrong)
     fitted = evaluate(KnowledgeBase(entries, weights=weights, embedder=embedder), cases).as_dict()
     print("fitted on every case: " + "  ".join(f"{name} {fitted[name]:.3f}" for name in names))
     print("weights for ScoringWeights (knowledge/matcher.py):")
@@ -184,8 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit_parser.add_argument(
         "--max-wrong",
         type=float,
-        default=DEFAULT_MAX_WRONG,
-        help=f"answered_wrong to calibrate to at the shipped thresholds (default {DEFAULT_MAX_WRONG})",
+        help=(
+            "answered_wrong to calibrate to at the shipped thresholds "
+            f"(default {DEFAULT_MAX_WRONG}, {SEMANTIC_MAX_WRONG} with the semantic stage)"
+        ),
     )
     _add_semantic_arguments(fit_parser)
     fit_parser.set_defaults(handler=run_fit)

@@ -25,6 +25,9 @@ from knowledge.semantic import Embedder
 # point higher (0.036 / 0.048 at 0.038, 0.037 / 0.050 at 0.04), and a new knowledge base must stay under
 # 0.05: a wrong answer costs a customer more than a suggestion does.
 DEFAULT_MAX_WRONG = 0.038
+# With the semantic stage, held-out folds drift further above it (0.032 / 0.047 at 0.035, 0.034 / 0.050 at
+# 0.038): its "none of them" is calibrated a little stricter.
+SEMANTIC_MAX_WRONG = 0.035
 
 
 @dataclass(frozen=True)

