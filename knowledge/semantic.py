@@ -184,6 +184,7 @@ class Embedder:
         self._queries_lock = threading.Lock()
         self._background_encoder = background_encoder
         self.embedded = 0  # passages embedded (not found in the cache) since this embedder was made
+        self.queries_embedded = 0  # messages embedded (not remembered)
 
     def query(self, text: str) -> np.ndarray:
         with self._queries_lock:
@@ -193,6 +194,7 @@ class Embedder:
                 return vector
         vector = self.encoder.query(text)
         with self._queries_lock:
+            self.queries_embedded += 1
             self._queries[text] = vector
             while len(self._queries) > self._remembered:
                 self._queries.popitem(last=False)

