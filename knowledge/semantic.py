@@ -262,6 +262,22 @@ def entry_texts(entry: Entry, *, answer_sentence: bool = True) -> list[str]:
     return texts
 
 
+def passage_texts(
+    entries: Sequence[Entry], *, answer_sentence: bool = True, answer_passage: bool = True
+) -> tuple[list[str], list[int], int]:
+    """Every entry's phrasing passages (`entry_texts`) in entry order, where each entry's start, how many they
+    are; then, with `answer_passage`, one answer passage per entry."""
+    texts: list[str] = []
+    starts: list[int] = []
+    for entry in entries:
+        starts.append(len(texts))
+        texts.extend(entry_texts(entry, answer_sentence=answer_sentence))
+    phrasings = len(texts)
+    if answer_passage:
+        texts.extend(answer_text(entry.answer) for entry in entries)
+    return texts, starts, phrasings
+
+
 class SemanticIndex:
     """Every entry's phrasing passages as rows of one matrix, each entry's rows together, then one answer
     passage per entry."""
@@ -296,14 +312,9 @@ class SemanticStage:
         answer_passage: bool = True,
     ) -> None:
         self.embedder = embedder
-        texts: list[str] = []
-        starts: list[int] = []
-        for entry in entries:
-            starts.append(len(texts))
-            texts.extend(entry_texts(entry, answer_sentence=answer_sentence))
-        self._phrasings = len(texts)
-        if answer_passage:
-            texts.extend(answer_text(entry.answer) for entry in entries)
+        texts, starts, self._phrasings = passage_texts(
+            entries, answer_sentence=answer_sentence, answer_passage=answer_passage
+        )
         self._answers = answer_passage
         self._texts = texts
         self._starts = np.array(starts, dtype=np.int64)
