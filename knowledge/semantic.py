@@ -113,16 +113,11 @@ class EmbeddingCache:
     def key(self, text: str) -> bytes:
         return hashlib.blake2b(f"{self._model}\0passage\0{text}".encode(), digest_size=16).digest()
 
-    def lookup(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        """The stored vectors of those keys that are stored (float32)."""
+    def lookup(self, keys: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """For each key its row in the returned float16 matrix, -1 where it is not stored."""
         stored_keys, vectors = self._read()
-        wanted = set(keys)
-        found: dict[bytes, np.ndarray] = {}
-        for row in range(len(stored_keys) // 16):
-            key = stored_keys[row * 16 : row * 16 + 16]
-            if key in wanted:
-                found[key] = vectors[row]
-        return {key: vector.astype(np.float32) for key, vector in found.items()}
+        where = {stored_keys[row * 16 : row * 16 + 16]: row for row in range(len(stored_keys) // 16)}
+        return np.array([where.get(key, -1) for key in keys], dtype=np.int64), vectors
 
     def add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         if not keys:
@@ -207,13 +202,15 @@ class Embedder:
 
     def passages(self, texts: Sequence[str], *, background: bool = False) -> np.ndarray:
         """Rows for `texts`, from the cache where it has them; the others embedded and added to it."""
-        keys = [self.cache.key(text) for text in texts] if self.cache is not None else []
-        found = self.cache.lookup(keys) if self.cache is not None else {}
-        missing = [number for number, key in enumerate(keys or texts) if not keys or key not in found]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for number, key in enumerate(keys):
-            if key in found:
-                out[number] = found[key]
+        keys = [self.cache.key(text) for text in texts] if self.cache is not None else []
+        if self.cache is not None:
+            rows, stored = self.cache.lookup(keys)
+            found = rows >= 0
+            out[found] = stored[rows[found]]
+            missing = np.flatnonzero(~found).tolist()
+        else:
+            missing = list(range(len(texts)))
         if not missing:
             return out
         encoder = self._background_encoder() if background and self._background_encoder else self.encoder
