@@ -86,7 +86,7 @@ def load_encoder() -> E5Encoder | None:
     global _announced
     try:
         return E5Encoder()
-    except (ImportError, OSError) as error:
+    except (ImportError, OSError, RuntimeError) as error:  # not installed, no engine for this machine, bad model
         with _announce_lock:
             if not _announced:
                 _announced = True
