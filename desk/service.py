@@ -42,7 +42,7 @@ MAX_PROBLEMS_SHOWN = 20
 
 
 def _load_knowledge(
-    paths: Sequence[Path], thresholds: Thresholds, embedder: Embedder | None
+    paths: Sequence[Path], thresholds: Thresholds, embedder: Embedder | None = None
 ) -> tuple[KnowledgeBase, list[str]]:
     """The knowledge base (its semantic stage embedding what changed in the background), and advice on
     entries that load but will match badly."""
