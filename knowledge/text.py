@@ -6,16 +6,34 @@ import copy
 import logging
 import math
 import re
+import sys
 import threading
 import unicodedata
 from collections import ChainMap
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import jieba
+from types import ModuleType
 
 from knowledge.compiled import speedups as _speedups
 from knowledge.lexicon import STOP_WORDS, TRADITIONAL_TO_SIMPLIFIED
+
+
+def _import_jieba() -> ModuleType:
+    """jieba, without pkg_resources: jieba reaches its data files through it when it is installed, which
+    costs 0.15 s of every start; without it jieba opens the same files by path."""
+    if "pkg_resources" in sys.modules:
+        import jieba
+
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # so that `import pkg_resources` fails
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
+jieba = _import_jieba()
 
 # jieba announces its dictionary loading on stderr at DEBUG level; the product logs its own start-up.
 logging.getLogger("jieba").setLevel(logging.WARNING)
