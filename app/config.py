@@ -125,6 +125,8 @@ class DatabaseSettings(Section):
 class KnowledgeSettings(Section):
     paths: list[Path] = [Path("knowledge/kb")]
     thresholds: Thresholds = Thresholds()
+    # Dictionaries prepared at the first start and read back at the next (jieba's, CC-CEDICT's): about 0.2 s.
+    cache_dir: Path = Path("data/cache")
 
 
 class CannedSettings(Section):

@@ -55,7 +55,7 @@ def business_hours(settings: Settings) -> BusinessHours:
 def build_context(settings: Settings) -> DeskContext:
     """The knowledge base (loaded and validated, jieba warmed up) and the settings the decisions read."""
     # jieba builds its dictionary on first use (~0.5 s): do it now, not on a customer's first message.
-    warm_up()
+    warm_up(settings.knowledge.cache_dir)
     kb = KnowledgeBase.load(settings.knowledge.paths, settings.knowledge.thresholds)
     return DeskContext(
         kb=kb,

@@ -41,6 +41,7 @@ async def first_answer(data: Path, run: int) -> tuple[float, float]:
         env.update(
             DESK_DATABASE__URL=f"sqlite:///{data / 'crm.sqlite3'}",
             DESK_DATABASE__SPOOL_DIR=str(data / "spool"),
+            DESK_KNOWLEDGE__CACHE_DIR=str(data / "cache"),
             DESK_TELEGRAM__TOKEN=fake.token,
             DESK_TELEGRAM__BASE_URL=fake.base_url,
             DESK_TELEGRAM__POLL_TIMEOUT="1",
