@@ -56,7 +56,7 @@ def business_hours(settings: Settings) -> BusinessHours:
 def build_context(settings: Settings) -> DeskContext:
     """The knowledge base (loaded and validated, jieba warmed up) and the settings the decisions read."""
     # jieba builds its dictionary on first use (~0.5 s): do it now, not on a customer's first message.
-    warm_up()
+    warm_up(settings.knowledge.cache_dir)
     semantic = settings.knowledge.semantic
     embedder = default_embedder(semantic.cache_dir) if semantic.enabled else None
     if not semantic.enabled:
