@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from desk import learning, staff, views
+from desk import candidate_phrasings, staff, views
 from desk.service import Desk
 from reports import Requester, UsageError, export_logs, parse_log_args
 from reports.filters import ACTORS, DIRECTIONS, FORMATS
@@ -258,9 +258,15 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         accept = verdict == "accept"
         try:
             text, changed = await desk.run(
-                learning.decide, desk.context, config.kb_paths, candidate_id, accept, user.who, desk.context.clock()
+                candidate_phrasings.decide,
+                desk.context,
+                config.kb_paths,
+                candidate_id,
+                accept,
+                user.who,
+                desk.context.clock(),
             )
-        except learning.DecisionFailed as exc:
+        except candidate_phrasings.DecisionFailed as exc:
             text, changed = f"没有加入：{exc}", False
         if changed:
             text += "\n" + await desk.reload_knowledge(config.kb_paths, config.thresholds)
