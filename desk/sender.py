@@ -29,6 +29,8 @@ T = TypeVar("T")
 Run = Callable[..., Awaitable[Any]]
 # Staff posts that waited longer than this are behind: what waits for one customer is joined up.
 BEHIND_SECONDS = 5.0
+# The shortest time between two reads of the store for work (several workers wake the sender constantly).
+PICKUP_GAP = 0.05
 # A second more than Telegram's minute: a post counted by us at t may reach Telegram a little later.
 WINDOW = 61.0
 
@@ -202,6 +204,8 @@ class Sender:
                     raise Stopping
                 self._wake.clear()  # before reading: rows queued during the read wake the next round
                 await self._pick_up()
+                # Under load the wake-ups never stop: one read per gap takes all that came meanwhile.
+                await self._pause(PICKUP_GAP)
 
     # -- the customer lane -------------------------------------------------------------------------
 
