@@ -23,9 +23,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from desk import learning, staff, views
+from desk import learning, search, staff, views
 from desk.service import Desk
-from reports import Requester, UsageError, export_logs, parse_log_args
+from reports import PeriodError, Requester, UsageError, export_logs, parse_log_args, parse_period
 from reports.filters import ACTORS, DIRECTIONS, FORMATS
 from webconsole.access import (
     ConsoleConfig,
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_COOKIE = "desk_console"
 SESSION_HOURS = 12
+SEARCH_LIMIT = 50
 
 
 def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = None) -> Starlette:
@@ -206,6 +207,25 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         rows = await desk.run(views.customers, search, tag)
         return render(request, "customers.html", user, rows=rows, q=search, tag=tag)
 
+    # --- search across conversations ------------------------------------------------------------------
+
+    @staff_only
+    async def search_page(request: Request, user: User) -> Response:
+        """The desk's /search on a page: words and an optional period, newest first, each hit opens its customer."""
+        words = request.query_params.get("q", "").strip()[:200]
+        period = request.query_params.get("period", "").strip()[:64]
+        values = {"q": words, "period": period, "snippet": search.snippet, "found": None}
+        if period:
+            try:
+                parse_period(period, config.zone, today=desk.context.clock().astimezone(config.zone).date())
+            except PeriodError as exc:
+                return render(request, "search.html", user, 400, error=str(exc), **values)
+        if words:
+            # The desk's /search reads a last word that is a period as the period: the same function here.
+            argument = f"{words} {period}" if period else words
+            values["found"] = await desk.run(search.search, desk.context, argument, SEARCH_LIMIT)
+        return render(request, "search.html", user, **values)
+
     # --- reports: the log export -----------------------------------------------------------------------
 
     @managers_only
@@ -284,6 +304,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         Route("/customers/{customer_id:int}", conversation_page, name="conversation"),
         Route("/customers/{customer_id:int}/reply", reply, methods=["POST"], name="reply"),
         Route("/customers/{customer_id:int}/command", command, methods=["POST"], name="command"),
+        Route("/search", search_page, name="search"),
         Route("/reports", reports_page, name="reports"),
         Route("/reports/logs", export, methods=["POST"], name="export"),
         Route("/knowledge", knowledge_page, name="knowledge"),

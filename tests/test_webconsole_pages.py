@@ -1,0 +1,72 @@
+"""The console's search, reports and knowledge pages over HTTP: what they show, and who may see them.
+
+Each test drives the console's ASGI app with Starlette's TestClient over a real desk and SQLite store, as
+tests/test_webconsole_access.py does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crm_store import Store
+from crm_store.types import utcnow
+from desk.context import DeskContext
+from desk.service import Desk
+from knowledge import KnowledgeBase
+from tests.conftest import SAMPLE_ENTRIES
+from tests.console_harness import CUSTOMER, MANAGER, STAFF
+from tests.test_webconsole_access import _client, _complain, _signed_in
+
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    store = Store(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
+    store.upgrade()
+    desk = Desk(store=store, context=DeskContext(kb=KnowledgeBase.from_entries(SAMPLE_ENTRIES), clock=utcnow))
+    yield desk
+    desk.close()
+
+
+def test_search_finds_messages_newest_first_and_links_each_to_its_conversation(desk: Desk) -> None:
+    """The page runs the desk's /search: every word must match, newest first, each hit opens its customer."""
+    _complain(desk, CUSTOMER, "快递一个星期还没到，我要投诉")
+    _complain(desk, CUSTOMER + 1, "快递丢了，我要投诉，太差了")
+    client = _client(desk)
+    _signed_in(client, STAFF)
+    page = client.get("/search", params={"q": "快递 投诉"}, headers=HTML)
+    assert page.status_code == 200
+    rows = re.findall(r'<tr data-contact="(\d+)">.*?href="[^"]*/customers/(\d+)"', page.text, re.S)
+    assert len(rows) == 2
+    assert int(rows[0][0]) > int(rows[1][0])  # newest first
+    for _, customer_id in rows:
+        assert client.get(f"/customers/{customer_id}", headers=HTML).status_code == 200
+    assert "快递丢了" in page.text.split('data-contact="')[1]
+    assert len(re.findall(r"<tr data-contact=", client.get("/search", params={"q": "丢了 投诉"}).text)) == 1
+
+
+def test_search_limits_to_a_period_and_explains_a_bad_one(desk: Desk) -> None:
+    """A period keeps the hits inside it; one that cannot be read is refused with the reason, as /search would."""
+    _complain(desk)
+    client = _client(desk)
+    _signed_in(client, STAFF)
+    assert "data-contact=" in client.get("/search", params={"q": "快递", "period": "7d"}).text
+    assert "data-contact=" not in client.get("/search", params={"q": "快递", "period": "2020-01"}).text
+    bad = client.get("/search", params={"q": "快递", "period": "next-week"})
+    assert bad.status_code == 400 and 'id="search-error"' in bad.text
+    assert "data-contact=" not in client.get("/search").text  # no words: only the form
+
+
+def test_search_is_for_staff_only(desk: Desk) -> None:
+    """Without a session the search answers nothing; staff and managers may search."""
+    _complain(desk)
+    client = _client(desk)
+    assert client.get("/search", params={"q": "快递"}).status_code == 401
+    assert client.get("/search", params={"q": "快递"}, headers=HTML).status_code == 303
+    _signed_in(client, MANAGER)
+    assert client.get("/search", params={"q": "快递"}).status_code == 200
