@@ -70,3 +70,19 @@ def test_search_is_for_staff_only(desk: Desk) -> None:
     assert client.get("/search", params={"q": "快递"}, headers=HTML).status_code == 303
     _signed_in(client, MANAGER)
     assert client.get("/search", params={"q": "快递"}).status_code == 200
+
+
+def test_the_knowledge_page_lists_the_questions_the_bot_could_not_answer(desk: Desk) -> None:
+    """The `/unanswered` list on the page: most frequent first, each linking to a search for the messages."""
+    for customer in (CUSTOMER, CUSTOMER + 1, CUSTOMER + 2):
+        _complain(desk, customer, "量子纠缠是什么")
+    _complain(desk, CUSTOMER + 3, "宇宙有多大")
+    client = _client(desk)
+    _signed_in(client, MANAGER)
+    page = client.get("/knowledge", headers=HTML).text
+    listed = page.split('id="unanswered"')[1]
+    assert listed.index("×3") < listed.index("量子纠缠是什么") < listed.index("×1") < listed.index("宇宙有多大")
+    assert "/search?q=" in listed
+    assert 'name="days" value="30"' in client.get("/knowledge", params={"days": "abc"}).text  # the default
+    _signed_in(client, STAFF)
+    assert client.get("/knowledge").status_code == 403

@@ -47,6 +47,7 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "desk_console"
 SESSION_HOURS = 12
 SEARCH_LIMIT = 50
+UNANSWERED_DAYS, UNANSWERED_MAX_DAYS, UNANSWERED_SHOWN = 30, 366, 50
 
 
 def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = None) -> Starlette:
@@ -267,7 +268,13 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
     @managers_only
     async def knowledge_page(request: Request, user: User) -> Response:
         candidates = await desk.run(views.candidates, desk.context)
-        return render(request, "knowledge.html", user, candidates=candidates, done=request.query_params.get("done"))
+        # The days back for the unanswered questions, as `/unanswered 30` and `review unanswered --days 30` take.
+        raw_days = request.query_params.get("days", "").strip().removesuffix("d")
+        days = min(max(int(raw_days), 1), UNANSWERED_MAX_DAYS) if raw_days.isdigit() else UNANSWERED_DAYS
+        period = parse_period(f"{days}d", config.zone, today=desk.context.clock().astimezone(config.zone).date())
+        unanswered = await desk.run(learning.unanswered, period, UNANSWERED_SHOWN)
+        return render(request, "knowledge.html", user, candidates=candidates, unanswered=unanswered, days=days,
+                      done=request.query_params.get("done"))  # fmt: skip
 
     @managers_only
     async def decide(request: Request, user: User) -> Response:
