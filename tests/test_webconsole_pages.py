@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from crm_store import Store
+from crm_store.models import Export
 from crm_store.types import utcnow
 from desk.context import DeskContext
 from desk.service import Desk
@@ -86,3 +88,37 @@ def test_the_knowledge_page_lists_the_questions_the_bot_could_not_answer(desk: D
     assert 'name="days" value="30"' in client.get("/knowledge", params={"days": "abc"}).text  # the default
     _signed_in(client, STAFF)
     assert client.get("/knowledge").status_code == 403
+
+
+def test_a_manager_draws_the_report_for_a_period_with_its_figures_and_charts(desk: Desk) -> None:
+    """`?period=` runs the report /report makes: its summary, the per-staff table, each chart as a PNG, audited."""
+    _complain(desk)
+    client = _client(desk)
+    _signed_in(client, MANAGER)
+    page = client.get("/reports", params={"period": "7d"}, headers=HTML)
+    assert page.status_code == 200, page.text
+    assert "客户消息 Customer messages: 1" in page.text and 'class="staff-figures"' in page.text
+    charts = re.findall(r'<img src="([^"]+\.png)"', page.text)
+    assert len(charts) == 7
+    for url in charts:
+        image = client.get(url)
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        assert image.content.startswith(b"\x89PNG")
+    with desk.store.transaction() as session:
+        [audited] = session.scalars(sa.select(Export).where(Export.what == "report")).all()
+        assert (audited.channel, audited.user_id) == ("web", MANAGER)
+    assert client.get("/reports/charts/99999/0.png").status_code == 404
+
+
+def test_the_report_reads_periods_as_report_does_and_is_for_managers_only(desk: Desk) -> None:
+    """A period /report refuses is refused here with the same words; staff get neither the page nor a chart."""
+    client = _client(desk)
+    _signed_in(client, MANAGER)
+    bad = client.get("/reports", params={"period": "someday"}, headers=HTML)
+    assert bad.status_code == 400 and "时间段有误" in bad.text and 'id="report"' not in bad.text
+    drawn = client.get("/reports", params={"period": "2026-11"}, headers=HTML).text
+    assert "2026-11" in drawn.split('id="summary"')[1][:200]
+    chart = re.findall(r'<img src="([^"]+\.png)"', drawn)[0]
+    _signed_in(client, STAFF)
+    assert client.get("/reports", params={"period": "7d"}).status_code == 403
+    assert client.get(chart).status_code == 403

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import shutil
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,18 @@ from starlette.templating import Jinja2Templates
 
 from desk import learning, search, staff, views
 from desk.service import Desk
-from reports import PeriodError, Requester, UsageError, export_logs, parse_log_args, parse_period
+from reports import (
+    PeriodError,
+    Requester,
+    UsageError,
+    export_logs,
+    make_report,
+    parse_log_args,
+    parse_period,
+    parse_report_args,
+)
 from reports.filters import ACTORS, DIRECTIONS, FORMATS
+from reports.labels import duration_text
 from webconsole.access import (
     ConsoleConfig,
     LocalLogin,
@@ -47,6 +58,7 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "desk_console"
 SESSION_HOURS = 12
 SEARCH_LIMIT = 50
+CHARTS_KEPT = 8
 UNANSWERED_DAYS, UNANSWERED_MAX_DAYS, UNANSWERED_SHOWN = 30, 366, 50
 
 
@@ -227,11 +239,49 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             values["found"] = await desk.run(search.search, desk.context, argument, SEARCH_LIMIT)
         return render(request, "search.html", user, **values)
 
-    # --- reports: the log export -----------------------------------------------------------------------
+    # --- reports: the report's figures and charts, and the log export -----------------------------------
+
+    # The charts of the last few reports drawn, by their export id, for the page's <img> to fetch.
+    charts: OrderedDict[int, list[bytes]] = OrderedDict()
+
+    def _reports(request: Request, user: User, status: int = 200, **values: Any) -> Response:
+        return render(request, "reports.html", user, status, actors=ACTORS, directions=DIRECTIONS, formats=FORMATS,
+                      duration=duration_text, **values)  # fmt: skip
 
     @managers_only
     async def reports_page(request: Request, user: User) -> Response:
-        return render(request, "reports.html", user, actors=ACTORS, directions=DIRECTIONS, formats=FORMATS)
+        """The export form; with `?period=` also the report for it, as `/report PERIOD` sends it."""
+        if "period" not in request.query_params:
+            return _reports(request, user)
+        asked = form_text(request.query_params, "period", 64)
+        try:
+            period = parse_report_args([asked] if asked else [], config.zone)
+        except UsageError as exc:
+            return _reports(request, user, 400, asked=asked, report_error=str(exc))
+        requester = Requester("web", user_id=user.user_id, name=user.name)
+
+        def entry_title(entry_id: str) -> str | None:
+            entry = desk.kb.get(entry_id)
+            return entry.question if entry else None
+
+        with tempfile.TemporaryDirectory(prefix="console-report-") as folder:
+            made = await asyncio.to_thread(
+                make_report, desk.store, period, folder=Path(folder), requester=requester, entry_title=entry_title
+            )
+            charts[made.export_id] = [path.read_bytes() for path in made.charts]
+        while len(charts) > CHARTS_KEPT:
+            charts.popitem(last=False)
+        log.info("console: user %s drew the report for %s", user.user_id, period.label)
+        return _reports(request, user, asked=asked, report=made, chart_count=len(made.charts))
+
+    @managers_only
+    async def chart(request: Request, user: User) -> Response:
+        """One chart of a report drawn on the page, as PNG."""
+        drawn = charts.get(request.path_params["export_id"])
+        index = request.path_params["index"]
+        if drawn is None or not 0 <= index < len(drawn):
+            return Response("gone: draw the report again", status_code=404, media_type="text/plain")
+        return Response(drawn[index], media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @managers_only
     async def export(request: Request, user: User) -> Response:
@@ -246,8 +296,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             log_filter = parse_log_args(words, config.zone)
         except UsageError as exc:
             error = str(exc)
-            return render(request, "reports.html", user, 400, actors=ACTORS, directions=DIRECTIONS, formats=FORMATS,
-                          error=error)  # fmt: skip
+            return _reports(request, user, 400, error=error)
         folder = Path(tempfile.mkdtemp(prefix="console-logs-"))
         requester = Requester("web", user_id=user.user_id, name=user.name)
         try:
@@ -313,6 +362,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         Route("/customers/{customer_id:int}/command", command, methods=["POST"], name="command"),
         Route("/search", search_page, name="search"),
         Route("/reports", reports_page, name="reports"),
+        Route("/reports/charts/{export_id:int}/{index:int}.png", chart, name="chart"),
         Route("/reports/logs", export, methods=["POST"], name="export"),
         Route("/knowledge", knowledge_page, name="knowledge"),
         Route("/knowledge/{candidate_id:int}/{verdict:str}", decide, methods=["POST"], name="decide"),
