@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from crm_store import Store
+from crm_store import Contact, Store
 from crm_store.models import Export
 from crm_store.types import utcnow
+from desk import views
 from desk.context import DeskContext
 from desk.service import Desk
 from knowledge import KnowledgeBase
@@ -122,3 +123,20 @@ def test_the_report_reads_periods_as_report_does_and_is_for_managers_only(desk: 
     _signed_in(client, STAFF)
     assert client.get("/reports", params={"period": "7d"}).status_code == 403
     assert client.get(chart).status_code == 403
+
+
+def test_the_conversation_page_links_to_earlier_contacts_and_back(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A history longer than a page shows the newest contacts and an "earlier" link; that page links back."""
+    monkeypatch.setattr(views, "HISTORY_PAGE", 1)
+    _complain(desk, CUSTOMER, "第一条：快递还没到，我要投诉")
+    _complain(desk, CUSTOMER, "第二条：还是没到")
+    client = _client(desk)
+    _signed_in(client, STAFF)
+    with desk.store.transaction() as session:
+        customer_id = session.scalar(sa.select(Contact.customer_id))
+    newest = client.get(f"/customers/{customer_id}", headers=HTML).text
+    earlier = re.search(r'id="earlier" href="([^"]+)"', newest)
+    assert earlier and "第一条" not in newest and 'id="newest"' not in newest
+    older = client.get(f"/customers/{customer_id}{earlier.group(1)}", headers=HTML).text
+    assert 'id="newest"' in older and "第二条" not in older
+    assert client.get(f"/customers/{customer_id}?before=abc", headers=HTML).status_code == 200

@@ -180,7 +180,9 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
     @staff_only
     async def conversation_page(request: Request, user: User) -> Response:
         customer_id = request.path_params["customer_id"]
-        shown = await desk.run(views.conversation, desk.context, customer_id)
+        raw_before = request.query_params.get("before", "")
+        before = int(raw_before) if raw_before.isdigit() and len(raw_before) < 19 else None
+        shown = await desk.run(views.conversation, desk.context, customer_id, before=before)
         if shown is None:
             return render(request, "not_found.html", user, status=404)
         lines = history_lines(shown.items, config.zone, language_of(request))
