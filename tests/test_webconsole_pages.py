@@ -7,6 +7,7 @@ tests/test_webconsole_access.py does.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from desk.context import DeskContext
 from desk.service import Desk
 from knowledge import KnowledgeBase
 from tests.conftest import SAMPLE_ENTRIES
-from tests.console_harness import CUSTOMER, MANAGER, STAFF
+from tests.console_harness import CUSTOMER, MANAGER, STAFF, csrf_of
 from tests.test_webconsole_access import _client, _complain, _signed_in
 
+ROOT = Path(__file__).resolve().parent.parent
 HTML = {"accept": "text/html"}
 
 
@@ -140,3 +142,69 @@ def test_the_conversation_page_links_to_earlier_contacts_and_back(desk: Desk, mo
     older = client.get(f"/customers/{customer_id}{earlier.group(1)}", headers=HTML).text
     assert 'id="newest"' in older and "第二条" not in older
     assert client.get(f"/customers/{customer_id}?before=abc", headers=HTML).status_code == 200
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    folder = tmp_path / "kb"
+    shutil.copytree(ROOT / "knowledge" / "kb", folder)
+    return folder
+
+
+def test_a_manager_edits_an_entry_its_file_keeps_its_comments_and_the_desk_reloads(desk: Desk, kb: Path) -> None:
+    """Question, answer and alternates are written into the entry's YAML file (comments kept), and reloaded."""
+    client = _client(desk, kb_paths=(kb,))
+    csrf = _signed_in(client, MANAGER)
+    page = client.get("/knowledge/entries/account-forgot-password", headers=HTML)
+    assert page.status_code == 200 and "密码忘了" in page.text
+    # A comment of the author's own, on an alternate that stays.
+    text = (kb / "account.yaml").read_text(encoding="utf-8")
+    (kb / "account.yaml").write_text(
+        text.replace("      - 密码忘了\n", "      - 密码忘了  # 最常见的说法\n", 1), "utf-8"
+    )
+    before = (kb / "account.yaml").read_text(encoding="utf-8")
+    assert "# 最常见的说法" in before
+    form = {
+        "csrf": csrf,
+        "question": "忘记密码了怎么办？",
+        "answer": "在登录页点击「忘记密码」。\n按提示设置新密码。",
+        "alternates": "密码忘了\n怎么重置密码\n登录密码想不起来了",
+    }
+    saved = client.post("/knowledge/entries/account-forgot-password/save", data=form)
+    assert saved.status_code == 303, saved.text
+    after = (kb / "account.yaml").read_text(encoding="utf-8")
+    assert after.splitlines()[0] == before.splitlines()[0] and after.splitlines()[0].startswith("#")
+    alternates = after.split("account-forgot-password")[1].split("keywords:")[0]
+    assert "登录密码想不起来了" in alternates and "找回密码" not in alternates
+    assert "- 密码忘了  # 最常见的说法" in alternates
+    assert "answer: |" in after.split("account-forgot-password")[1][:600]
+    assert [line for line in after.splitlines() if line.lstrip().startswith("#")] == [
+        line for line in before.splitlines() if line.lstrip().startswith("#")
+    ]
+    entry = desk.kb.get("account-forgot-password")
+    assert entry is not None and entry.question == "忘记密码了怎么办？" and "登录密码想不起来了" in entry.alternates
+    untouched = [part for part in before.split("\n  - id: ") if not part.startswith("account-forgot-password")]
+    assert all(part in after for part in untouched)
+
+
+def test_a_broken_edit_is_shown_with_file_entry_and_field_and_nothing_is_saved(desk: Desk, kb: Path) -> None:
+    """An empty answer fails the loader's check: the page names the file, the entry and the field; the file
+    and the serving knowledge base stay as they were. Staff cannot edit at all."""
+    client = _client(desk, kb_paths=(kb,))
+    csrf = _signed_in(client, MANAGER)
+    before = (kb / "account.yaml").read_text(encoding="utf-8")
+    form = {"csrf": csrf, "question": "忘记密码怎么办？", "answer": "", "alternates": "密码忘了"}
+    refused = client.post("/knowledge/entries/account-forgot-password/save", data=form)
+    assert refused.status_code == 422
+    problems = refused.text.split('id="problems"')[1]
+    assert "account.yaml" in problems and "account-forgot-password" in problems and "<td>answer</td>" in problems
+    assert (kb / "account.yaml").read_text(encoding="utf-8") == before
+    assert not list(kb.glob("*.tmp"))
+    assert client.get("/knowledge/entries/no-such-entry", headers=HTML).status_code == 404
+    assert "form" in client.get("/knowledge/entries", headers=HTML).text
+    _signed_in(client, STAFF)
+    assert client.get("/knowledge/entries/account-forgot-password").status_code == 403
+    staff_csrf = csrf_of(client.get("/queue", headers=HTML).text)
+    form = {"csrf": staff_csrf, "question": "改了", "answer": "改了", "alternates": ""}
+    assert client.post("/knowledge/entries/account-forgot-password/save", data=form).status_code == 403
+    assert (kb / "account.yaml").read_text(encoding="utf-8") == before

@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from desk import learning, search, staff, views
 from desk.service import Desk
+from knowledge import KnowledgeError, editing
 from reports import (
     PeriodError,
     Requester,
@@ -345,6 +346,46 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         url = request.url_for("knowledge").include_query_params(done=text)
         return RedirectResponse(url, status_code=303)
 
+    # --- knowledge: the entry editor ----------------------------------------------------------------------
+
+    # One edit of the knowledge files at a time (the shared reload follows each).
+    editing_files = asyncio.Lock()
+
+    @managers_only
+    async def entry_page(request: Request, user: User) -> Response:
+        entry_id = request.query_params.get("id", "").strip()[:64] or request.path_params.get("entry_id", "")
+        try:
+            entry = await asyncio.to_thread(editing.entry_for_editing, config.kb_paths, entry_id) if entry_id else None
+        except KnowledgeError as exc:
+            return render(request, "entry.html", user, 409, entry=None, entry_id=entry_id, problems=exc.problems)
+        status = 404 if entry_id and entry is None else 200
+        return render(request, "entry.html", user, status, entry=entry, entry_id=entry_id, problems=(),
+                      done=request.query_params.get("done"))  # fmt: skip
+
+    @managers_only
+    async def save_entry(request: Request, user: User) -> Response:
+        """Write the edited question, answer and alternates into the entry's YAML file, then reload for everyone;
+        an edit that would not load is shown with its file, entry and field, and nothing is written."""
+        entry_id = request.path_params["entry_id"]
+        form = await request.form()
+        question, answer = form_text(form, "question", 2000), form_text(form, "answer", 20_000)
+        alternates = form_text(form, "alternates", 20_000).splitlines()
+        async with editing_files:
+            try:
+                path = await asyncio.to_thread(
+                    editing.edit_entry, config.kb_paths, entry_id, question=question, answer=answer,
+                    alternates=alternates,
+                )  # fmt: skip
+            except editing.EditRefused as exc:
+                log.info("console: user %s edit of entry %s refused (%d problems)", user.user_id, entry_id,
+                         len(exc.problems))  # fmt: skip
+                shown = editing.EditableEntry(entry_id, Path(), question, answer, tuple(alternates), True)
+                return render(request, "entry.html", user, 422, entry=shown, entry_id=entry_id, problems=exc.problems)
+            reloaded = await desk.reload_knowledge(config.kb_paths, config.thresholds)
+        log.info("console: user %s edited entry %s in %s", user.user_id, entry_id, path.name)
+        url = request.url_for("entry", entry_id=entry_id).include_query_params(done=reloaded)
+        return RedirectResponse(url, status_code=303)
+
     async def home(request: Request) -> Response:
         return RedirectResponse(request.url_for("queue"), status_code=303)
 
@@ -367,6 +408,9 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         Route("/reports/charts/{export_id:int}/{index:int}.png", chart, name="chart"),
         Route("/reports/logs", export, methods=["POST"], name="export"),
         Route("/knowledge", knowledge_page, name="knowledge"),
+        Route("/knowledge/entries", entry_page, name="entries"),
+        Route("/knowledge/entries/{entry_id:str}", entry_page, name="entry"),
+        Route("/knowledge/entries/{entry_id:str}/save", save_entry, methods=["POST"], name="save_entry"),
         Route("/knowledge/{candidate_id:int}/{verdict:str}", decide, methods=["POST"], name="decide"),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
