@@ -18,7 +18,7 @@ COPY handlers handlers
 COPY knowledge knowledge
 COPY reports reports
 COPY webconsole webconsole
-RUN pip install --no-cache-dir . && apt-get purge -y gcc libc6-dev && apt-get autoremove -y \
+RUN pip install --no-cache-dir ".[semantic]" && apt-get purge -y gcc libc6-dev && apt-get autoremove -y \
     && mkdir -p /app/data && chown desk:desk /app/data
 
 USER desk

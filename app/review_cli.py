@@ -17,7 +17,7 @@ def run_review(args: argparse.Namespace) -> int:
     from crm_store import Store
     from crm_store.models import Actor
     from crm_store.tickets import Who
-    from desk import learning
+    from desk import candidate_phrasings
     from reports.periods import parse_period
 
     try:
@@ -33,17 +33,19 @@ def run_review(args: argparse.Namespace) -> int:
     try:
         with store.transaction() as session:
             if args.action == "list":
-                print(learning.review_text(session, context, limit=args.limit))
+                print(candidate_phrasings.review_text(session, context, limit=args.limit))
             elif args.action == "unanswered":
                 period = parse_period(f"{args.days}d", settings.desk.zone)
-                print(learning.unanswered_text(session, period, limit=args.limit))
+                print(candidate_phrasings.unanswered_text(session, period, limit=args.limit))
             else:
                 if args.id is None:
                     raise SystemExit(f"usage: python -m knowledge review {args.action} ID")
                 accept = args.action == "accept"
-                text, _changed = learning.decide(session, context, settings.knowledge.paths, args.id, accept, who, now)
+                text, _changed = candidate_phrasings.decide(
+                    session, context, settings.knowledge.paths, args.id, accept, who, now
+                )
                 print(text)
-    except learning.DecisionFailed as exc:
+    except candidate_phrasings.DecisionFailed as exc:
         print(f"error: {exc}")
         return 1
     finally:

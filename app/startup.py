@@ -18,6 +18,7 @@ from desk.spool import Spool
 from desk.workers import WorkerPolicy
 from knowledge import KnowledgeBase, warm_up
 from knowledge.canned import CannedReply, load_canned
+from knowledge.semantic import default_embedder
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,13 @@ def business_hours(settings: Settings) -> BusinessHours:
 def build_context(settings: Settings) -> DeskContext:
     """The knowledge base (loaded and validated, jieba warmed up) and the settings the decisions read."""
     # jieba builds its dictionary on first use (~0.5 s): do it now, not on a customer's first message.
-    warm_up()
-    kb = KnowledgeBase.load(settings.knowledge.paths, settings.knowledge.thresholds)
+    warm_up(settings.knowledge.cache_dir)
+    semantic = settings.knowledge.semantic
+    embedder = default_embedder(semantic.cache_dir) if semantic.enabled else None
+    if not semantic.enabled:
+        log.info("semantic stage off (knowledge.semantic.enabled = false): the matcher works on words alone")
+    # Answering starts at once, on words; the semantic stage joins when the passages not cached are embedded.
+    kb = KnowledgeBase.load(settings.knowledge.paths, settings.knowledge.thresholds, embedder=embedder, background=True)
     return DeskContext(
         kb=kb,
         clock=utcnow,

@@ -1,16 +1,18 @@
 """Benchmark: N customer messages through the real Application, the desk, the store and the fake Bot API.
 
-Prints messages/s, p50/p99 handling latency (update in → reply sent and recorded) and peak memory,
-then checks that every message was recorded once and answered once.
+Prints messages/s, CPU per message, p50/p99 handling latency (update in → reply sent and recorded) and
+peak memory, then checks that every message was recorded once and answered once. The same messages go
+through a bare python-telegram-bot bot (bench/minimal_bot.py: one INSERT, one sendMessage) in the same
+run, each against its own fake Bot API, and the figures are printed as ratios to it. With --rounds N the
+two take turns N times and the medians are printed (the machine's load changes less between turns).
 
-With `--console`, the same messages go through twice per round: once with the bot alone, and once with
-the web console served by the bot's own web server (in its process and event loop, as in production)
-while a browser-like client in another process signs in and fetches the queue page every second. The
-rounds alternate (without/with, then with/without) so the machine's load falls on both alike; the ratio
-of the medians is printed against the 5 % budget.
+With `--console`, our bot runs instead with and without the web console served by its own web server (in
+its process and event loop, as in production) while a browser-like client in another process signs in and
+fetches the queue page every second; the turns alternate (without/with, then with/without) and the ratio of
+the medians is printed against the 5 % budget.
 
-    .venv/bin/python bench/bench_pipeline.py --messages 5000 [--postgres] [--customers 200]
-    .venv/bin/python bench/bench_pipeline.py --messages 2000 --console [--rounds 2]
+    .venv/bin/python bench/bench_pipeline.py --messages 5000 [--postgres] [--customers 200] [--rounds 3]
+    .venv/bin/python bench/bench_pipeline.py --messages 2000 --console [--rounds 4]
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 
+from minimal_bot import run_minimal_bot  # noqa: E402
 from timing import percentile, stamp_handling  # noqa: E402
 
 from app.startup import build_desk  # noqa: E402
@@ -69,6 +72,12 @@ BUDGET = 0.05
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def chats_for(messages: int, customers: int) -> list[tuple[int, str]]:
+    """The same customers and questions for both bots."""
+    rng = random.Random(7)
+    return [(10_000 + rng.randrange(customers), rng.choice(QUESTIONS)) for _ in range(messages)]
+
+
 def poll_console(base: str, payload: dict[str, str], stop: Any, fetched: Any, refused: Any, spent: Any) -> None:
     """A staff member's browser on another machine: signs in, then fetches the queue page every second."""
     import httpx
@@ -89,7 +98,8 @@ def poll_console(base: str, payload: dict[str, str], stop: Any, fetched: Any, re
             stop.wait(max(0.0, POLL_SECONDS - (time.perf_counter() - started)))
 
 
-async def run(messages: int, customers: int, database_url: str, console: bool = False) -> dict[str, float]:
+async def run(chats: list[tuple[int, str]], database_url: str, console: bool = False) -> dict[str, float]:
+    messages = len(chats)
     # The fake runs in its own process, as Telegram runs on its own machines.
     with FakeBotApiProcess() as fake:
         # The rate limiter and the flood gate protect real chats; here they would only hide our own cost.
@@ -115,11 +125,10 @@ async def run(messages: int, customers: int, database_url: str, console: bool = 
                 await asyncio.sleep(0.05)
         # The production poller (confirms updates only once handled), not PTB's Updater.
         async with polling(application, timeout=1):
-            rng = random.Random(7)
             cpu_before = time.process_time()
             begin = time.perf_counter()
-            for _ in range(messages):
-                fake.push_text(10_000 + rng.randrange(customers), rng.choice(QUESTIONS))
+            for user_id, text in chats:
+                fake.push_text(user_id, text)
             while len(latencies) < messages:
                 await asyncio.sleep(0.01)
             # Replies leave through the outbox after the update is handled: done when Telegram has them all.
@@ -156,44 +165,87 @@ async def run(messages: int, customers: int, database_url: str, console: bool = 
     }
 
 
+async def run_baseline(chats: list[tuple[int, str]]) -> dict[str, float]:
+    with FakeBotApiProcess() as fake:
+        raw = await run_minimal_bot(fake, chats, f"{tempfile.mkdtemp(prefix='bench-minimal-')}/minimal.sqlite3")
+    messages = len(chats)
+    return {
+        "messages": messages,
+        "seconds": raw["seconds"],
+        "per_second": messages / raw["seconds"],
+        "p50_ms": statistics.median(raw["latencies"]) * 1000,
+        "p99_ms": percentile(raw["latencies"], 0.99) * 1000,
+        "rows": raw["rows"],
+        "sent": raw["sent"],
+        "cpu_ms_per_message": raw["cpu"] / messages * 1000,
+    }
+
+
+def run_ours(chats: list[tuple[int, str]], postgres: bool) -> dict[str, float]:
+    """Our bot on a fresh store (a new SQLite file, or a new PostgreSQL schema dropped afterwards)."""
+    if not postgres:
+        return asyncio.run(run(chats, f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        return asyncio.run(run(chats, f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"))
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def median_of(results: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(result[key] for result in results) for key in results[0]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--postgres", action="store_true", help=f"use {POSTGRES_URL} (a fresh schema)")
-    parser.add_argument("--console", action="store_true", help="compare: with the web console served and polled")
-    parser.add_argument("--rounds", type=int, default=2, help="--console: rounds of (without, with)")
+    parser.add_argument("--rounds", type=int, default=1, help="turns of baseline then ours; medians are printed")
+    parser.add_argument(
+        "--console", action="store_true", help="ours with the web console served and polled, and without"
+    )
     args = parser.parse_args()
     if args.console:
         return compare(args)
-    schema = None
-    if args.postgres:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3"
-    try:
-        result = asyncio.run(run(args.messages, args.customers, url))
-    finally:
-        if schema:
-            with admin.begin() as connection:
-                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    chats = chats_for(args.messages, args.customers)
+    ours: list[dict[str, float]] = []
+    baseline: list[dict[str, float]] = []
+    ok = True
+    for _ in range(args.rounds):
+        baseline.append(asyncio.run(run_baseline(chats)))
+        ours.append(run_ours(chats, args.postgres))
+        mine, bare = ours[-1], baseline[-1]
+        ok = ok and mine["inbound_rows"] == mine["distinct_updates"] == mine["sent"] == args.messages
+        ok = ok and bare["rows"] == bare["sent"] == args.messages
+    result, base = median_of(ours), median_of(baseline)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     backend = "postgresql" if args.postgres else "sqlite"
-    print(f"backend={backend} messages={result['messages']} customers={args.customers}")
-    print(f"throughput={result['per_second']:.0f} msg/s  total={result['seconds']:.2f} s")
-    print(f"handling latency p50={result['p50_ms']:.2f} ms  p99={result['p99_ms']:.2f} ms")
-    print(f"bot process CPU per message={result['cpu_ms_per_message']:.2f} ms  peak memory (RSS)={peak_mb:.0f} MB")
+    print(f"backend={backend} messages={args.messages} customers={args.customers} rounds={args.rounds}")
+    print(f"{'':10} {'msg/s':>7} {'CPU ms/msg':>11} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, figures in (("ours", result), ("baseline", base)):
+        print(
+            f"{name:10} {figures['per_second']:7.0f} {figures['cpu_ms_per_message']:11.2f} "
+            f"{figures['p50_ms']:8.2f} {figures['p99_ms']:8.2f}"
+        )
     print(
-        f"rows: inbound={result['inbound_rows']} distinct update ids={result['distinct_updates']} "
-        f"outbound={result['outbound_rows']} replies sent={result['sent']}"
+        f"ours / baseline: throughput {result['per_second'] / base['per_second']:.2f}x  "
+        f"CPU per message {result['cpu_ms_per_message'] / base['cpu_ms_per_message']:.2f}x  "
+        f"p50 {result['p50_ms'] / base['p50_ms']:.2f}x"
     )
-    ok = result["inbound_rows"] == result["distinct_updates"] == result["sent"] == args.messages
+    print(f"peak memory (RSS)={peak_mb:.0f} MB")
+    print(
+        f"rows (median): inbound={result['inbound_rows']:.0f} distinct update ids={result['distinct_updates']:.0f} "
+        f"outbound={result['outbound_rows']:.0f} replies sent={result['sent']:.0f}; "
+        f"baseline rows={base['rows']:.0f} replies sent={base['sent']:.0f}"
+    )
     if ok:
-        print("check: every message recorded exactly once and answered once")
+        print("check: every message recorded exactly once and answered once, by both bots, in every round")
     else:
         print("CHECK FAILED: rows do not match messages")
     return 0 if ok else 1
@@ -206,14 +258,13 @@ def compare(args: argparse.Namespace) -> int:
     runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
     ok = True
     # A first, uncounted run pays for what only the first pays (imports, the knowledge index, caches).
-    asyncio.run(
-        run(min(args.messages, 200), args.customers, f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3")
-    )
+    chats = chats_for(args.messages, args.customers)
+    asyncio.run(run(chats[:200], f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3"))
     for round_ in range(1, args.rounds + 1):
         # Alternating which goes first (ABBA) spreads any drift of the machine over both alike.
         for console in (False, True) if round_ % 2 else (True, False):
             url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3"
-            result = asyncio.run(run(args.messages, args.customers, url, console=console))
+            result = asyncio.run(run(chats, url, console=console))
             runs[console].append(result)
             answered = result["inbound_rows"] == result["distinct_updates"] == result["sent"] == args.messages
             polled = not console or (result["console_pages"] > 0 and result["console_refused"] == 0)

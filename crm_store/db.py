@@ -6,17 +6,22 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.leases import LEASE_SPACE, lock_key
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision (tests/test_store.py checks it is alembic's head). A store already there
+# starts without importing alembic, which costs about 0.15 s.
+HEAD_REVISION = "0010"
 # The database is unreachable or locked: worth waiting for, unlike a bug (which must not be spooled forever).
 STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 log = logging.getLogger(__name__)
@@ -81,13 +86,29 @@ def _begin_sqlite(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+def schema_at_head(engine: Engine) -> bool:
+    """Whether the store's schema is already at the newest migration (False for a new or older store)."""
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except (OperationalError, ProgrammingError):  # no such table yet; an unreachable store fails in the upgrade
+        return False
+    return stored == [HEAD_REVISION]
+
+
 def upgrade_schema(engine: Engine) -> None:
+    if schema_at_head(engine):
+        return
+    from alembic import command
+
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine), "head")
         return

@@ -20,7 +20,7 @@ from crm_store.contacts import last_told_at, link_to_ticket
 from crm_store.models import Ticket, TicketStatus
 from crm_store.outbox import PENDING
 from crm_store.tickets import Who
-from desk import actions, assignment, escalation, learning, privacy
+from desk import actions, assignment, candidate_phrasings, escalation, privacy
 from desk import held as held_rules
 from desk.complaints import is_complaint
 from desk.context import DeskContext
@@ -96,7 +96,7 @@ def handle_inbound(session: Session, ctx: DeskContext, inbound: Inbound, flow: F
         reply = own_copy(session, customer, _language(ctx, inbound, customer, ""), ctx.clock(), ctx.zone)
         decision = Decision(Intent.MY_DATA, (reply,))
     if decision.intent == Intent.PICKED and decision.entry_id:
-        learning.learn_from_pick(session, ctx, customer, decision.entry_id, ctx.clock())
+        candidate_phrasings.learn_from_pick(session, ctx, customer, decision.entry_id, ctx.clock())
     replies = _record_answers(session, ctx, customer, inbound, incoming_id, decision, started)
     return Outcome(replies=replies, customer_id=customer.id, intent=decision.intent, tier=decision.tier)
 

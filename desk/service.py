@@ -33,6 +33,7 @@ from desk.texts import say
 from desk.workers import WorkerPolicy
 from knowledge import KnowledgeBase, KnowledgeError, Thresholds
 from knowledge.advice import advise
+from knowledge.semantic import Embedder
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -40,9 +41,12 @@ log = logging.getLogger(__name__)
 MAX_PROBLEMS_SHOWN = 20
 
 
-def _load_knowledge(paths: Sequence[Path], thresholds: Thresholds) -> tuple[KnowledgeBase, list[str]]:
-    """The knowledge base, and advice on entries that load but will match badly."""
-    kb = KnowledgeBase.load(paths, thresholds)
+def _load_knowledge(
+    paths: Sequence[Path], thresholds: Thresholds, embedder: Embedder | None = None
+) -> tuple[KnowledgeBase, list[str]]:
+    """The knowledge base (its semantic stage embedding what changed in the background), and advice on
+    entries that load but will match badly."""
+    kb = KnowledgeBase.load(paths, thresholds, embedder=embedder, background=True)
     return kb, [str(item) for item in advise(kb.entries, kb.matcher.segmenter, kb.origins)]
 
 
@@ -199,7 +203,7 @@ class Desk:
     async def reload_knowledge(self, paths: Sequence[Path], thresholds: Thresholds) -> str:
         """Load the knowledge files again; a broken edit keeps the old knowledge base serving. What to tell."""
         try:
-            kb, advice = await asyncio.to_thread(_load_knowledge, paths, thresholds)
+            kb, advice = await asyncio.to_thread(_load_knowledge, paths, thresholds, self.kb.embedder)
         except KnowledgeError as exc:
             problems = str(exc).splitlines()
             shown = "\n".join(problems[:MAX_PROBLEMS_SHOWN])

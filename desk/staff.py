@@ -26,7 +26,7 @@ from crm_store.models import (
 )
 from crm_store.outbox import PENDING
 from crm_store.tickets import TicketError, Who
-from desk import actions, escalation, learning, outbox, views
+from desk import actions, candidate_phrasings, escalation, outbox, views
 from desk.complaints import PRIORITY_ORDER, clock_time_between, due_time, priority_for
 from desk.context import DeskContext
 from desk.dates import local_time
@@ -298,7 +298,7 @@ def _link(session: Session, ctx: DeskContext, who: Who, customer: Customer, argu
     entry_id = argument.split()[0] if argument else ""
     if not entry_id:
         return StaffOutcome("用法：/link 知识条目编号（把客户最近的问题记为这个条目的新问法，经理审核后生效）")
-    return StaffOutcome(learning.link_last_question(session, ctx, customer, entry_id, ctx.clock()))
+    return StaffOutcome(candidate_phrasings.link_last_question(session, ctx, customer, entry_id, ctx.clock()))
 
 
 def _history(session: Session, ctx: DeskContext, who: Who, customer: Customer, argument: str) -> StaffOutcome:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from crm_store import Session
-from crm_store import learning as learning_store
+from crm_store import candidate_phrasings as phrasings_store
 from crm_store import views as store
 from crm_store.causes import cause_label
 from crm_store.models import ACTIVE_STATUSES, Customer
@@ -243,7 +243,7 @@ def candidates(session: Session, ctx: DeskContext, limit: int = 50) -> list[Cand
             c.id, c.phrasing, c.entry_id, (entry.question if (entry := ctx.kb.get(c.entry_id)) else None), c.count,
             c.source,
         )
-        for c in learning_store.pending_candidates(session, limit)
+        for c in phrasings_store.pending_candidates(session, limit)
     ]  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from desk import learning
+from desk import candidate_phrasings
 from desk.messages import staff_member
 from desk.names import person_name
 from handlers.context import desk_of, settings_of
@@ -35,7 +35,7 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat_id is None:
         return
     desk = desk_of(context)
-    await send_html(context.bot, chat_id, await desk.run(learning.review_text, desk.context))
+    await send_html(context.bot, chat_id, await desk.run(candidate_phrasings.review_text, desk.context))
 
 
 async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -59,10 +59,10 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, *, accept:
     who = staff_member(user.id if user else None, person_name(user.first_name, user.last_name) if user else None)
     try:
         text, changed = await desk.run(
-            learning.decide, desk.context, settings.knowledge.paths, int(args[0].lstrip("#")), accept, who,
+            candidate_phrasings.decide, desk.context, settings.knowledge.paths, int(args[0].lstrip("#")), accept, who,
             desk.context.clock(),
         )  # fmt: skip
-    except learning.DecisionFailed as exc:
+    except candidate_phrasings.DecisionFailed as exc:
         await send_html(context.bot, chat_id, f"没有加入：{exc}")
         return
     if changed:
@@ -78,7 +78,7 @@ async def on_unanswered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     days = int(args[0].rstrip("d")) if args and args[0].rstrip("d").isdigit() else 30
     desk = desk_of(context)
     period = parse_period(f"{days}d", settings_of(context).desk.zone)
-    text = await desk.run(learning.unanswered_text, period)
+    text = await desk.run(candidate_phrasings.unanswered_text, period)
     await send_html(context.bot, chat_id, f"最近 {days} 天 · last {days} days\n{text}")
 
 

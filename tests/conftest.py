@@ -20,6 +20,10 @@ from knowledge import Entry, KnowledgeBase
 # Loopback must never go through a proxy.
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+# Desks built from settings match on words: the semantic stage would embed the knowledge base in the
+# background of every such test and slow the timing-sensitive ones. Its own tests turn it on
+# (tests/test_knowledge_semantic.py).
+os.environ.setdefault("DESK_KNOWLEDGE__SEMANTIC__ENABLED", "false")
 
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("DESK_REQUIRE_POSTGRES") == "1"

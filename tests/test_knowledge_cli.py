@@ -81,7 +81,7 @@ def test_eval_json_is_all_of_stdout_and_the_table_goes_to_stderr(
         {"query": "你好", "expect": None},
     ]
     cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
-    assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--json", "--margin", "0.0"]) == 0
+    assert main(["eval", "--lexical", "--kb", str(kb_dir), "--cases", str(cases), "--json", "--margin", "0.0"]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert report["top1"] == 1.0 and report["oos_false_answer"] == 0.0
@@ -103,7 +103,7 @@ def test_eval_lists_the_entries_customers_miss_and_what_they_get_instead(
         {"query": "你好", "expect": None},
     ]
     cases.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), "utf-8")
-    assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases), "--misses", "5", "--json"]) == 0
+    assert main(["eval", "--lexical", "--kb", str(kb_dir), "--cases", str(cases), "--misses", "5", "--json"]) == 0
     captured = capsys.readouterr()
     table = captured.err.strip().splitlines()
     listing = table[table.index("most missed entries (missed/asked, then what customers got instead):") + 1 :]
@@ -115,7 +115,7 @@ def test_eval_rejects_a_malformed_cases_file(kb_dir: Path, tmp_path: Path, capsy
     """A broken cases file is named with its line, not a traceback."""
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"query": "x"}\n{"expect": "track"}\n', "utf-8")
-    assert main(["eval", "--kb", str(kb_dir), "--cases", str(cases)]) == 1
+    assert main(["eval", "--lexical", "--kb", str(kb_dir), "--cases", str(cases)]) == 1
     assert "line 2" in capsys.readouterr().err
 
 

@@ -72,7 +72,7 @@ def test_the_fit_command_prints_held_out_folds_and_the_weights(
     _, cases = labelled
     file = tmp_path / "cases.jsonl"
     file.write_text("\n".join(json.dumps({"query": c.query, "expect": c.expect}, ensure_ascii=False) for c in cases))
-    assert main(["fit", "--kb", str(DEMO_KB), "--cases", str(file)]) == 0
+    assert main(["fit", "--lexical", "--kb", str(DEMO_KB), "--cases", str(file)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0].strip() for line in out if line.strip().startswith("fold")] == ["fold 1", "fold 2"]
     model_line = next(line for line in out if line.strip().startswith("model:"))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from crm_store.models import CandidatePhrasing
 from knowledge import KnowledgeBase
 from knowledge.__main__ import main as knowledge_cli
-from knowledge.learning import LearningError, add_alternate
+from knowledge.alternates import LearningError, add_alternate
 from tests.bot_harness import ROOT, RunningBot, eventually, running_bot
 from tests.bot_harness import texts_sent as _texts
 

@@ -192,3 +192,40 @@ def test_an_existing_database_with_data_upgrades_in_place(tmp_path) -> None:
         assert [tuple(row) for row in rows] == [(1, None, None), (2, 1, None)]
         assert connection.execute(sa.text("pragma foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_the_head_revision_the_store_checks_is_alembics_head() -> None:
+    """A new migration cannot be skipped at start-up: the revision the store compares with is alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    from crm_store.db import HEAD_REVISION, MIGRATIONS, alembic_config, make_engine
+
+    engine = make_engine("sqlite://")
+    config = alembic_config(engine)
+    assert str(MIGRATIONS) == config.get_main_option("script_location")
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+    engine.dispose()
+
+
+def test_a_store_at_head_starts_without_migrating_and_an_older_one_is_upgraded(tmp_path, monkeypatch) -> None:
+    """Start-up runs the migrations only when the stored revision is behind (or there is no schema yet)."""
+    from alembic import command
+
+    from crm_store import Store
+    from crm_store.db import HEAD_REVISION, alembic_config
+
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    old = Store(url)
+    command.upgrade(alembic_config(old.engine), "0001")
+    old.upgrade()
+    with old.engine.connect() as connection:
+        assert connection.execute(sa.text("select version_num from alembic_version")).scalar() == HEAD_REVISION
+    old.close()
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("migrated a store already at head")
+
+    monkeypatch.setattr(command, "upgrade", refuse)
+    again = Store(url)
+    again.upgrade()
+    again.close()

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from crm_store import Contact, Store
-from crm_store import learning as learning_store
+from crm_store import candidate_phrasings as phrasings_store
 from crm_store.models import CandidatePhrasing, Export, OutboxMessage, Ticket, TicketEvent
 from crm_store.types import utcnow
 from desk.context import DeskContext
@@ -241,7 +241,7 @@ def test_a_manager_accepts_a_candidate_into_the_knowledge_file(desk: Desk, tmp_p
     shutil.copytree(ROOT / "knowledge" / "kb", kb)
     with desk.store.transaction() as session:
         words = "东西坏了能不能退"
-        candidate = learning_store.record_candidate(session, "return-how", words, normalise(words), "staff", utcnow())
+        candidate = phrasings_store.record_candidate(session, "return-how", words, normalise(words), "staff", utcnow())
         assert candidate is not None
         session.flush()
         candidate_id = candidate.id

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.web import console_routes, serve_web, stop_web, web_app
-from crm_store import learning as learning_store
+from crm_store import candidate_phrasings as phrasings_store
 from crm_store.models import CandidatePhrasing, Contact, Export
 from crm_store.types import utcnow
 from knowledge.text import normalise
@@ -171,7 +171,7 @@ async def test_a_manager_accepts_a_candidate_and_downloads_the_log_export(tmp_pa
         await bot.fake.wait_for("copyMessage", chat_id=GROUP)
         words = "东西坏了能不能退"
         with bot.desk.store.transaction() as session:
-            learning_store.record_candidate(session, "return-how", words, normalise(words), "staff", utcnow())
+            phrasings_store.record_candidate(session, "return-how", words, normalise(words), "staff", utcnow())
         page = await browser.new_page(viewport={"width": 1100, "height": 600})  # type: ignore[attr-defined]
         await page.goto(f"{base}/login/telegram?{urlencode(widget_payload(MANAGER, token=bot.fake.token))}")
 

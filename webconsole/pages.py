@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from desk import learning, search, staff, views
+from desk import candidate_phrasings, search, staff, views
 from desk.service import Desk
 from knowledge import KnowledgeError, editing
 from reports import (
@@ -324,7 +324,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         raw_days = request.query_params.get("days", "").strip().removesuffix("d")
         days = min(max(int(raw_days), 1), UNANSWERED_MAX_DAYS) if raw_days.isdigit() else UNANSWERED_DAYS
         period = parse_period(f"{days}d", config.zone, today=desk.context.clock().astimezone(config.zone).date())
-        unanswered = await desk.run(learning.unanswered, period, UNANSWERED_SHOWN)
+        unanswered = await desk.run(candidate_phrasings.unanswered, period, UNANSWERED_SHOWN)
         return render(request, "knowledge.html", user, candidates=candidates, unanswered=unanswered, days=days,
                       done=request.query_params.get("done"))  # fmt: skip
 
@@ -337,9 +337,15 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         accept = verdict == "accept"
         try:
             text, changed = await desk.run(
-                learning.decide, desk.context, config.kb_paths, candidate_id, accept, user.who, desk.context.clock()
+                candidate_phrasings.decide,
+                desk.context,
+                config.kb_paths,
+                candidate_id,
+                accept,
+                user.who,
+                desk.context.clock(),
             )
-        except learning.DecisionFailed as exc:
+        except candidate_phrasings.DecisionFailed as exc:
             text, changed = f"没有加入：{exc}", False
         if changed:
             text += "\n" + await desk.reload_knowledge(config.kb_paths, config.thresholds)

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crm_store import Session
-from crm_store import learning as store
+from crm_store import candidate_phrasings as store
 from crm_store.models import CandidateStatus, Customer
 from crm_store.tickets import Who
 from desk.intents import Intent
-from knowledge.learning import LearningError, add_alternate
+from knowledge.alternates import LearningError, add_alternate
 from knowledge.text import normalise
 from reports.conversations import unanswered_questions
 from reports.periods import Period
