@@ -6,13 +6,20 @@ through a bare python-telegram-bot bot (bench/minimal_bot.py: one INSERT, one se
 run, each against its own fake Bot API, and the figures are printed as ratios to it. With --rounds N the
 two take turns N times and the medians are printed (the machine's load changes less between turns).
 
+With `--console`, our bot runs instead with and without the web console served by its own web server (in
+its process and event loop, as in production) while a browser-like client in another process signs in and
+fetches the queue page every second; the turns alternate (without/with, then with/without) and the ratio of
+the medians is printed against the 5 % budget.
+
     .venv/bin/python bench/bench_pipeline.py --messages 5000 [--postgres] [--customers 200] [--rounds 3]
+    .venv/bin/python bench/bench_pipeline.py --messages 2000 --console [--rounds 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import resource
@@ -22,6 +29,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,10 +41,12 @@ from minimal_bot import run_minimal_bot  # noqa: E402
 from timing import percentile, stamp_handling  # noqa: E402
 
 from app.startup import build_desk  # noqa: E402
+from app.web import console_routes, serve_web, stop_web, web_app  # noqa: E402
 from bot import build_application  # noqa: E402
 from crm_store import Contact  # noqa: E402
 from handlers.polling import polling  # noqa: E402
 from tests.bot_harness import settings_for  # noqa: E402
+from tests.console_harness import STAFF, widget_payload  # noqa: E402
 from tests.fake_bot_api import FakeBotApiProcess  # noqa: E402
 
 QUESTIONS = [
@@ -57,6 +67,8 @@ QUESTIONS = [
     "东西坏了怎么修",
     "优惠券用不了",
 ]
+POLL_SECONDS = 1.0
+BUDGET = 0.05
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -66,17 +78,51 @@ def chats_for(messages: int, customers: int) -> list[tuple[int, str]]:
     return [(10_000 + rng.randrange(customers), rng.choice(QUESTIONS)) for _ in range(messages)]
 
 
-async def run(chats: list[tuple[int, str]], database_url: str) -> dict[str, float]:
+def poll_console(base: str, payload: dict[str, str], stop: Any, fetched: Any, refused: Any, spent: Any) -> None:
+    """A staff member's browser on another machine: signs in, then fetches the queue page every second."""
+    import httpx
+
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as client:
+        signed_in = client.get("/console/login/telegram", params=payload)
+        if signed_in.status_code != 303:
+            refused.value += 1
+            return
+        while not stop.is_set():
+            started = time.perf_counter()
+            page = client.get("/console/queue", headers={"accept": "text/html"})
+            if page.status_code == 200 and 'id="queue-rows"' in page.text:
+                fetched.value += 1
+                spent.value += time.perf_counter() - started
+            else:
+                refused.value += 1
+            stop.wait(max(0.0, POLL_SECONDS - (time.perf_counter() - started)))
+
+
+async def run(chats: list[tuple[int, str]], database_url: str, console: bool = False) -> dict[str, float]:
     messages = len(chats)
     # The fake runs in its own process, as Telegram runs on its own machines.
     with FakeBotApiProcess() as fake:
         # The rate limiter and the flood gate protect real chats; here they would only hide our own cost.
         settings = settings_for(
-            fake.base_url, fake.token, database_url, telegram={"overall_max_rate": 0}, flood={"max_messages": 10**9}
-        )
+            fake.base_url, fake.token, database_url, telegram={"overall_max_rate": 0}, flood={"max_messages": 10**9},
+            roles={"staff": [STAFF]}, web={"console": console},
+        )  # fmt: skip
         desk = build_desk(settings)
         application = build_application(settings, desk)
         latencies = stamp_handling(application)
+        server, poller, spawn = None, None, multiprocessing.get_context("spawn")
+        stop, fetched, refused, spent = spawn.Event(), spawn.Value("i", 0), spawn.Value("i", 0), spawn.Value("d", 0.0)
+        if console:
+            server = await serve_web(web_app(desk, lambda: None, console_routes(desk, settings)), "127.0.0.1", 0)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            payload = widget_payload(STAFF, token=fake.token)
+            poller = spawn.Process(target=poll_console, args=(f"http://127.0.0.1:{port}", payload, stop, fetched,
+                                                              refused, spent), daemon=True)  # fmt: skip
+            poller.start()
+            # Polling from the first message on: wait until the browser has its first page.
+            deadline = time.perf_counter() + 30
+            while fetched.value + refused.value == 0 and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
         # The production poller (confirms updates only once handled), not PTB's Updater.
         async with polling(application, timeout=1):
             cpu_before = time.process_time()
@@ -93,6 +139,10 @@ async def run(chats: list[tuple[int, str]], database_url: str) -> dict[str, floa
                 sent = await asyncio.to_thread(fake.count, "sendMessage")
             elapsed = time.perf_counter() - begin
             cpu = time.process_time() - cpu_before
+        if poller is not None and server is not None:
+            stop.set()
+            await asyncio.to_thread(poller.join, 10)
+            await stop_web(server)
         with desk.store.transaction() as session:
             inbound = session.scalar(sa.select(sa.func.count()).where(Contact.direction == "in"))
             distinct = session.scalar(sa.select(sa.func.count(sa.distinct(Contact.update_id))))
@@ -109,6 +159,9 @@ async def run(chats: list[tuple[int, str]], database_url: str) -> dict[str, floa
         "outbound_rows": outbound,
         "sent": sent,
         "cpu_ms_per_message": cpu / messages * 1000,
+        "console_pages": fetched.value,
+        "console_refused": refused.value,
+        "console_ms": spent.value / fetched.value * 1000 if fetched.value else 0.0,
     }
 
 
@@ -154,7 +207,12 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--postgres", action="store_true", help=f"use {POSTGRES_URL} (a fresh schema)")
     parser.add_argument("--rounds", type=int, default=1, help="turns of baseline then ours; medians are printed")
+    parser.add_argument(
+        "--console", action="store_true", help="ours with the web console served and polled, and without"
+    )
     args = parser.parse_args()
+    if args.console:
+        return compare(args)
     chats = chats_for(args.messages, args.customers)
     ours: list[dict[str, float]] = []
     baseline: list[dict[str, float]] = []
@@ -191,6 +249,46 @@ def main() -> int:
     else:
         print("CHECK FAILED: rows do not match messages")
     return 0 if ok else 1
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Rounds of the same messages without and with the console served and polled; the ratio of the medians."""
+    if args.postgres:
+        print("--console runs on SQLite")
+    runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    ok = True
+    # A first, uncounted run pays for what only the first pays (imports, the knowledge index, caches).
+    chats = chats_for(args.messages, args.customers)
+    asyncio.run(run(chats[:200], f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3"))
+    for round_ in range(1, args.rounds + 1):
+        # Alternating which goes first (ABBA) spreads any drift of the machine over both alike.
+        for console in (False, True) if round_ % 2 else (True, False):
+            url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/crm.sqlite3"
+            result = asyncio.run(run(chats, url, console=console))
+            runs[console].append(result)
+            answered = result["inbound_rows"] == result["distinct_updates"] == result["sent"] == args.messages
+            polled = not console or (result["console_pages"] > 0 and result["console_refused"] == 0)
+            ok &= answered and polled
+            extra = f"  console pages fetched={result['console_pages']} refused={result['console_refused']}"
+            extra += f" ({result['console_ms']:.0f} ms a page)"
+            print(
+                f"round {round_} {'with console' if console else 'bot alone   '}: {result['per_second']:.0f} msg/s"
+                f"  p50={result['p50_ms']:.2f} ms  p99={result['p99_ms']:.2f} ms"
+                f"  CPU/msg={result['cpu_ms_per_message']:.2f} ms{extra if console else ''}"
+                f"  {'all answered' if answered else 'ROWS DO NOT MATCH'}"
+            )
+    alone, served = ({key: statistics.median(r[key] for r in runs[c]) for key in ("per_second", "p50_ms",
+                      "cpu_ms_per_message")} for c in (False, True))  # fmt: skip
+    throughput = served["per_second"] / alone["per_second"]
+    latency = served["p50_ms"] / alone["p50_ms"]
+    cpu = served["cpu_ms_per_message"] / alone["cpu_ms_per_message"]
+    within = throughput >= 1 - BUDGET and latency <= 1 + BUDGET
+    print(
+        f"with/without console (medians of {args.rounds}): throughput ×{throughput:.3f}  p50 latency ×{latency:.3f}"
+        f"  CPU per message ×{cpu:.3f}  (budget: {BUDGET:.0%} slower)  {'OK' if within else 'OVER BUDGET'}"
+    )
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    return 0 if ok and within else 1
 
 
 if __name__ == "__main__":

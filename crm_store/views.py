@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ QUEUE_COLUMNS = (
 )  # fmt: skip
 HISTORY_COLUMNS = (
     Contact.at, Contact.actor, Contact.text, Contact.staff_name, Contact.entry_id, Contact.score, Contact.intent,
-    Contact.ticket_id, Contact.delivery_error,
+    Contact.ticket_id, Contact.delivery_error, Contact.id,
 )  # fmt: skip
 
 
@@ -58,10 +59,19 @@ def tag_names_of(session: Session, customer_ids: Iterable[int]) -> dict[int, set
     return names
 
 
-def contact_rows(session: Session, customer_id: int, limit: int) -> Sequence[Row]:
-    """The customer's newest `limit` contacts as plain rows, oldest first (a long history has thousands)."""
-    stmt = select(*HISTORY_COLUMNS).where(Contact.customer_id == customer_id).order_by(Contact.id.desc()).limit(limit)
+def contact_rows(session: Session, customer_id: int, limit: int, before: int | None = None) -> Sequence[Row]:
+    """The customer's newest `limit` contacts (older than contact `before`, when given) as plain rows, oldest
+    first. Keyset paging on the id: a page costs the same however far back it is."""
+    stmt = select(*HISTORY_COLUMNS).where(Contact.customer_id == customer_id)
+    if before is not None:
+        stmt = stmt.where(Contact.id < before)
+    stmt = stmt.order_by(Contact.id.desc()).limit(limit)
     return list(reversed(session.execute(stmt).all()))
+
+
+def contact_time(session: Session, customer_id: int, contact_id: int) -> datetime | None:
+    """When the customer's contact `contact_id` was recorded (None: no such contact of theirs)."""
+    return session.scalar(select(Contact.at).where(Contact.id == contact_id, Contact.customer_id == customer_id))
 
 
 def tickets_of(session: Session, customer_id: int) -> Sequence[Ticket]:

@@ -97,8 +97,13 @@ class DecisionFailed(Exception):
     """Accepting failed (the file could not be written); the store keeps the candidate pending."""
 
 
+def unanswered(session: Session, period: Period, limit: int = 20) -> list[tuple[str, int]]:
+    """Questions the bot could not answer in the period, most frequent first, with how often they came."""
+    return unanswered_questions(session, period, limit)
+
+
 def unanswered_text(session: Session, period: Period, limit: int = 20) -> str:
-    rows = unanswered_questions(session, period, limit)
+    rows = unanswered(session, period, limit)
     if not rows:
         return "这段时间没有机器人答不上的问题。"
     lines = ["机器人答不上的问题（最常见的在前，适合补充进知识库）："]

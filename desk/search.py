@@ -6,6 +6,8 @@ period (7d, 30天, 2026-11, 本月…) limits the search to it; otherwise everyt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from crm_store import Session
 from crm_store.search import Hit, search_contacts
 from desk.context import DeskContext
@@ -18,10 +20,25 @@ SNIPPET = 70
 MAX_TERMS = 5
 
 
-def search_text(session: Session, ctx: DeskContext, argument: str, limit: int = LIMIT) -> str:
+@dataclass(frozen=True)
+class Found:
+    """What a search asked for and what it found, for any channel to render."""
+
+    words: tuple[str, ...]
+    # The period's label when the last word was one, else None (everything was searched).
+    period: str | None
+    hits: list[Hit]
+    limit: int
+
+    @property
+    def more(self) -> bool:
+        """The limit was reached: there may be older hits not shown."""
+        return len(self.hits) >= self.limit
+
+
+def search(session: Session, ctx: DeskContext, argument: str, limit: int = LIMIT) -> Found:
+    """Messages containing every word of `argument`, newest first; a last word that is a period limits them."""
     words = argument.split()
-    if not words:
-        return USAGE
     period = None
     if len(words) > 1:
         try:
@@ -37,12 +54,20 @@ def search_text(session: Session, ctx: DeskContext, argument: str, limit: int = 
         until=period.end if period else None,
         limit=limit,
     )
-    scope = f"（{period.label}）" if period else ""
-    if not hits:
+    return Found(tuple(words), period.label if period else None, hits, limit)
+
+
+def search_text(session: Session, ctx: DeskContext, argument: str, limit: int = LIMIT) -> str:
+    if not argument.split():
+        return USAGE
+    found = search(session, ctx, argument, limit)
+    words = list(found.words)
+    scope = f"（{found.period}）" if found.period else ""
+    if not found.hits:
         return f"🔎 没有找到包含「{' '.join(words)}」的消息{scope}。"
-    more = f"，只显示最新的 {limit} 条" if len(hits) >= limit else ""
-    lines = [f"🔎 「{' '.join(words)}」{scope}：{len(hits)} 条，最新在前{more}"]
-    for hit in hits:
+    more = f"，只显示最新的 {limit} 条" if found.more else ""
+    lines = [f"🔎 「{' '.join(words)}」{scope}：{len(found.hits)} 条，最新在前{more}"]
+    for hit in found.hits:
         lines.append(_line(hit, words, ctx))
     return "\n".join(lines)
 

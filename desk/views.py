@@ -18,8 +18,9 @@ from crm_store.models import ACTIVE_STATUSES, Customer
 from desk.assignment import queue_rank
 from desk.context import DeskContext
 
-# A conversation page shows at most this many of the newest contacts (the log export has them all).
-HISTORY_LIMIT = 5000
+# A conversation page shows this many contacts, newest first; an "earlier" link pages back (the log export
+# has them all at once).
+HISTORY_PAGE = 500
 TIMED_EVENTS = ("due", "reminded", "breached")
 
 
@@ -125,31 +126,43 @@ class Conversation:
     card: CustomerCard
     tickets: tuple[TicketView, ...]
     items: tuple[HistoryItem, ...]
-    # The newest contacts only were read (see HISTORY_LIMIT).
-    truncated: bool
+    # The `before` of the page of earlier contacts; None when this page reaches back to the first contact.
+    earlier: int | None = None
+    # This page is an earlier one (there are newer contacts than it shows).
+    paged_back: bool = False
 
 
-def conversation(session: Session, ctx: DeskContext, customer_id: int) -> Conversation | None:
-    """A customer's whole history, contacts and ticket events in time order; None for no such customer."""
+def conversation(
+    session: Session, ctx: DeskContext, customer_id: int, *, before: int | None = None, page: int | None = None
+) -> Conversation | None:
+    """A page of a customer's history, contacts and ticket events in time order: the newest `page` contacts,
+    or those older than contact `before`, with the events of the same stretch. None for no such customer."""
     customer = session.get(Customer, customer_id)
     if customer is None or customer.erased_at is not None:
         return None
-    contacts = store.contact_rows(session, customer.id, HISTORY_LIMIT + 1)
-    truncated = len(contacts) > HISTORY_LIMIT
-    contacts = contacts[-HISTORY_LIMIT:]
+    page = page or HISTORY_PAGE
+    contacts = store.contact_rows(session, customer.id, page + 1, before)
+    more = len(contacts) > page
+    contacts = contacts[-page:]
+    # The stretch of time this page covers: from its first contact (when there are earlier ones) up to the
+    # contact the newer page starts with (when this is an earlier page).
+    since = contacts[0].at if more and contacts else None
+    until = store.contact_time(session, customer.id, before) if before is not None else None
     numbers = {ticket.id: ticket.number for ticket in store.tickets_of(session, customer.id)}
     # Unpacked by position: the fastest way through thousands of rows (the columns are HistoryItem's order).
     items = [
         HistoryItem(at, actor, text, who, entry_id, score, intent, numbers.get(ticket_id), error)
-        for at, actor, text, who, entry_id, score, intent, ticket_id, error in contacts
+        for at, actor, text, who, entry_id, score, intent, ticket_id, error, _id in contacts
     ]
     notes = []
     for event, number in store.events_of_customer(session, customer.id):
-        if truncated and items and event.at < items[0].at:
-            continue
         who = event.actor_name or event.actor
         if event.action == "note":
+            # The card's latest notes come from the whole history, whichever page is shown.
             notes.append(f"{who}: {event.detail}")
+        if (since is not None and event.at < since) or (until is not None and event.at >= until):
+            continue
+        if event.action == "note":
             items.append(HistoryItem(event.at, "note", event.detail or "", who=who, ticket=number))
         else:
             # Deadline events carry ISO times the page shows as the event's own time already.
@@ -187,7 +200,8 @@ def conversation(session: Session, ctx: DeskContext, customer_id: int) -> Conver
         tags=tuple(sorted(store.tag_names_of(session, [customer.id]).get(customer.id, set()))),
         notes=tuple(reversed(notes[-3:])),
     )
-    return Conversation(card, ticket_views, tuple(items), truncated)
+    earlier = contacts[0].id if more and contacts else None
+    return Conversation(card, ticket_views, tuple(items), earlier, before is not None)
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,31 @@ async def test_key_customers_lead_the_queue_and_a_history_holds_messages_answers
     tagged = await desk.run(views.customers, "", "VIP")
     assert [row.id for row in tagged] == [vip]
     assert [row.name for row in await desk.run(views.customers, "王", "")] == ["王芳"]
+
+
+async def test_a_long_history_pages_back_by_contact_id_without_gaps_or_repeats(desk: Desk) -> None:
+    """Pages of `page` contacts, newest first, each one's "earlier" leading to the one before, down to the first;
+    each page holds the ticket events of its own stretch of time, and the card its latest notes."""
+    customer = await _complain(desk, 5003, "韩梅梅")
+    who = staff_member(900, "小王")
+    for n in range(7):
+        await desk.run(staff.reply_from_page, desk.context, who, customer, f"第{n}条回复")
+    await desk.run(staff.run_page_command, desk.context, who, customer, "note", "最新的备注")
+    whole = await desk.run(views.conversation, desk.context, customer, page=1000)
+    assert whole is not None and whole.earlier is None and not whole.paged_back
+
+    pages, before = [], None
+    while True:
+        shown = await desk.run(views.conversation, desk.context, customer, before=before, page=3)
+        assert shown is not None and shown.card.notes == ("小王: 最新的备注",)
+        pages.append(shown.items)
+        assert shown.paged_back == (before is not None)
+        if shown.earlier is None:
+            break
+        before = shown.earlier
+    contacts = [item for page in reversed(pages) for item in page if item.kind != "event" and item.kind != "note"]
+    assert [item.text for item in contacts] == [i.text for i in whole.items if i.kind not in ("event", "note")]
+    assert all(len([i for i in page if i.kind not in ("event", "note")]) <= 3 for page in pages)
+    events = [item for page in reversed(pages) for item in page if item.kind in ("event", "note")]
+    assert sorted(events) == sorted(item for item in whole.items if item.kind in ("event", "note"))
+    assert any(item.kind == "note" for item in pages[0]) and len(pages) >= 3

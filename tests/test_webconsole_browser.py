@@ -149,6 +149,14 @@ async def test_staff_sign_in_walk_the_queue_to_the_conversation_and_reply(tmp_pa
         await page.locator("#done").wait_for()
         await eventually(lambda: any("明天送达" in text for text in texts_sent(bot, CUSTOMER)), timeout=10)
         await eventually(lambda: any("🖥" in t and "T000001" in t for t in texts_sent(bot, GROUP)), timeout=30)
+        # Search across conversations: the complaint is found and opens its conversation.
+        await page.goto(f"{base}/search")
+        await page.fill("input[name=q]", "快递 投诉")
+        await page.click("#search-form button")
+        hit = page.locator("tr[data-contact]", has_text="一个星期")
+        await hit.get_by_role("link").first.click()
+        await page.wait_for_url("**/console/customers/*")
+        assert COMPLAINT in await page.locator("#history").inner_text()
         # Staff are not managers: the reports page is refused on the server.
         answer = await page.goto(f"{base}/reports")
         assert answer is not None and answer.status == 403
@@ -188,6 +196,28 @@ async def test_a_manager_accepts_a_candidate_and_downloads_the_log_export(tmp_pa
         assert saved.suffix == ".csv" and COMPLAINT in saved.read_text(encoding="utf-8-sig")
         [export] = stored(bot, Export)
         assert (export.channel, export.user_id, export.rows) == ("web", MANAGER, 1)
+
+        # The report for a period: its figures, and every chart drawn as an image the browser shows.
+        await page.click("#draw")
+        await page.locator("#summary").wait_for(timeout=30_000)
+        assert "客户消息 Customer messages: 1" in await page.locator("#summary").inner_text()
+        images = page.locator(".charts img")
+        assert await images.count() == 7
+        for index in range(7):
+            await images.nth(index).scroll_into_view_if_needed()
+            await page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=await images.nth(index).element_handle()
+            )
+        await page.screenshot(path=_shot(tmp_path, "console-report.png"), full_page=True)
+
+        # The entry editor: an edit that would not load is shown, and the file is left as it was.
+        before = (kb_copy / "returns.yaml").read_text(encoding="utf-8")
+        await page.goto(f"{base}/knowledge/entries/return-how")
+        await page.fill("#entry-answer", "")
+        await page.click("#save-entry")
+        await page.locator("#problems").wait_for()
+        assert "answer" in await page.locator("#problems").inner_text()
+        assert (kb_copy / "returns.yaml").read_text(encoding="utf-8") == before
 
 
 async def test_a_customer_signed_in_by_telegram_sees_only_the_sign_in_page(tmp_path: Path, kb_copy: Path) -> None:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import shutil
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from desk import candidate_phrasings, staff, views
+from desk import candidate_phrasings, search, staff, views
 from desk.service import Desk
-from reports import Requester, UsageError, export_logs, parse_log_args
+from knowledge import KnowledgeError, editing
+from reports import (
+    PeriodError,
+    Requester,
+    UsageError,
+    export_logs,
+    make_report,
+    parse_log_args,
+    parse_period,
+    parse_report_args,
+)
 from reports.filters import ACTORS, DIRECTIONS, FORMATS
+from reports.labels import duration_text
 from webconsole.access import (
     ConsoleConfig,
     LocalLogin,
@@ -46,6 +58,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_COOKIE = "desk_console"
 SESSION_HOURS = 12
+SEARCH_LIMIT = 50
+CHARTS_KEPT = 8
+UNANSWERED_DAYS, UNANSWERED_MAX_DAYS, UNANSWERED_SHOWN = 30, 366, 50
 
 
 def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = None) -> Starlette:
@@ -166,7 +181,9 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
     @staff_only
     async def conversation_page(request: Request, user: User) -> Response:
         customer_id = request.path_params["customer_id"]
-        shown = await desk.run(views.conversation, desk.context, customer_id)
+        raw_before = request.query_params.get("before", "")
+        before = int(raw_before) if raw_before.isdigit() and len(raw_before) < 19 else None
+        shown = await desk.run(views.conversation, desk.context, customer_id, before=before)
         if shown is None:
             return render(request, "not_found.html", user, status=404)
         lines = history_lines(shown.items, config.zone, language_of(request))
@@ -206,11 +223,68 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         rows = await desk.run(views.customers, search, tag)
         return render(request, "customers.html", user, rows=rows, q=search, tag=tag)
 
-    # --- reports: the log export -----------------------------------------------------------------------
+    # --- search across conversations ------------------------------------------------------------------
+
+    @staff_only
+    async def search_page(request: Request, user: User) -> Response:
+        """The desk's /search on a page: words and an optional period, newest first, each hit opens its customer."""
+        words = request.query_params.get("q", "").strip()[:200]
+        period = request.query_params.get("period", "").strip()[:64]
+        values = {"q": words, "period": period, "snippet": search.snippet, "found": None}
+        if period:
+            try:
+                parse_period(period, config.zone, today=desk.context.clock().astimezone(config.zone).date())
+            except PeriodError as exc:
+                return render(request, "search.html", user, 400, error=str(exc), **values)
+        if words:
+            # The desk's /search reads a last word that is a period as the period: the same function here.
+            argument = f"{words} {period}" if period else words
+            values["found"] = await desk.run(search.search, desk.context, argument, SEARCH_LIMIT)
+        return render(request, "search.html", user, **values)
+
+    # --- reports: the report's figures and charts, and the log export -----------------------------------
+
+    # The charts of the last few reports drawn, by their export id, for the page's <img> to fetch.
+    charts: OrderedDict[int, list[bytes]] = OrderedDict()
+
+    def _reports(request: Request, user: User, status: int = 200, **values: Any) -> Response:
+        return render(request, "reports.html", user, status, actors=ACTORS, directions=DIRECTIONS, formats=FORMATS,
+                      duration=duration_text, **values)  # fmt: skip
 
     @managers_only
     async def reports_page(request: Request, user: User) -> Response:
-        return render(request, "reports.html", user, actors=ACTORS, directions=DIRECTIONS, formats=FORMATS)
+        """The export form; with `?period=` also the report for it, as `/report PERIOD` sends it."""
+        if "period" not in request.query_params:
+            return _reports(request, user)
+        asked = form_text(request.query_params, "period", 64)
+        try:
+            period = parse_report_args([asked] if asked else [], config.zone)
+        except UsageError as exc:
+            return _reports(request, user, 400, asked=asked, report_error=str(exc))
+        requester = Requester("web", user_id=user.user_id, name=user.name)
+
+        def entry_title(entry_id: str) -> str | None:
+            entry = desk.kb.get(entry_id)
+            return entry.question if entry else None
+
+        with tempfile.TemporaryDirectory(prefix="console-report-") as folder:
+            made = await asyncio.to_thread(
+                make_report, desk.store, period, folder=Path(folder), requester=requester, entry_title=entry_title
+            )
+            charts[made.export_id] = [path.read_bytes() for path in made.charts]
+        while len(charts) > CHARTS_KEPT:
+            charts.popitem(last=False)
+        log.info("console: user %s drew the report for %s", user.user_id, period.label)
+        return _reports(request, user, asked=asked, report=made, chart_count=len(made.charts))
+
+    @managers_only
+    async def chart(request: Request, user: User) -> Response:
+        """One chart of a report drawn on the page, as PNG."""
+        drawn = charts.get(request.path_params["export_id"])
+        index = request.path_params["index"]
+        if drawn is None or not 0 <= index < len(drawn):
+            return Response("gone: draw the report again", status_code=404, media_type="text/plain")
+        return Response(drawn[index], media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @managers_only
     async def export(request: Request, user: User) -> Response:
@@ -225,8 +299,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             log_filter = parse_log_args(words, config.zone)
         except UsageError as exc:
             error = str(exc)
-            return render(request, "reports.html", user, 400, actors=ACTORS, directions=DIRECTIONS, formats=FORMATS,
-                          error=error)  # fmt: skip
+            return _reports(request, user, 400, error=error)
         folder = Path(tempfile.mkdtemp(prefix="console-logs-"))
         requester = Requester("web", user_id=user.user_id, name=user.name)
         try:
@@ -247,7 +320,13 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
     @managers_only
     async def knowledge_page(request: Request, user: User) -> Response:
         candidates = await desk.run(views.candidates, desk.context)
-        return render(request, "knowledge.html", user, candidates=candidates, done=request.query_params.get("done"))
+        # The days back for the unanswered questions, as `/unanswered 30` and `review unanswered --days 30` take.
+        raw_days = request.query_params.get("days", "").strip().removesuffix("d")
+        days = min(max(int(raw_days), 1), UNANSWERED_MAX_DAYS) if raw_days.isdigit() else UNANSWERED_DAYS
+        period = parse_period(f"{days}d", config.zone, today=desk.context.clock().astimezone(config.zone).date())
+        unanswered = await desk.run(candidate_phrasings.unanswered, period, UNANSWERED_SHOWN)
+        return render(request, "knowledge.html", user, candidates=candidates, unanswered=unanswered, days=days,
+                      done=request.query_params.get("done"))  # fmt: skip
 
     @managers_only
     async def decide(request: Request, user: User) -> Response:
@@ -273,6 +352,46 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         url = request.url_for("knowledge").include_query_params(done=text)
         return RedirectResponse(url, status_code=303)
 
+    # --- knowledge: the entry editor ----------------------------------------------------------------------
+
+    # One edit of the knowledge files at a time (the shared reload follows each).
+    editing_files = asyncio.Lock()
+
+    @managers_only
+    async def entry_page(request: Request, user: User) -> Response:
+        entry_id = request.query_params.get("id", "").strip()[:64] or request.path_params.get("entry_id", "")
+        try:
+            entry = await asyncio.to_thread(editing.entry_for_editing, config.kb_paths, entry_id) if entry_id else None
+        except KnowledgeError as exc:
+            return render(request, "entry.html", user, 409, entry=None, entry_id=entry_id, problems=exc.problems)
+        status = 404 if entry_id and entry is None else 200
+        return render(request, "entry.html", user, status, entry=entry, entry_id=entry_id, problems=(),
+                      done=request.query_params.get("done"))  # fmt: skip
+
+    @managers_only
+    async def save_entry(request: Request, user: User) -> Response:
+        """Write the edited question, answer and alternates into the entry's YAML file, then reload for everyone;
+        an edit that would not load is shown with its file, entry and field, and nothing is written."""
+        entry_id = request.path_params["entry_id"]
+        form = await request.form()
+        question, answer = form_text(form, "question", 2000), form_text(form, "answer", 20_000)
+        alternates = form_text(form, "alternates", 20_000).splitlines()
+        async with editing_files:
+            try:
+                path = await asyncio.to_thread(
+                    editing.edit_entry, config.kb_paths, entry_id, question=question, answer=answer,
+                    alternates=alternates,
+                )  # fmt: skip
+            except editing.EditRefused as exc:
+                log.info("console: user %s edit of entry %s refused (%d problems)", user.user_id, entry_id,
+                         len(exc.problems))  # fmt: skip
+                shown = editing.EditableEntry(entry_id, Path(), question, answer, tuple(alternates), True)
+                return render(request, "entry.html", user, 422, entry=shown, entry_id=entry_id, problems=exc.problems)
+            reloaded = await desk.reload_knowledge(config.kb_paths, config.thresholds)
+        log.info("console: user %s edited entry %s in %s", user.user_id, entry_id, path.name)
+        url = request.url_for("entry", entry_id=entry_id).include_query_params(done=reloaded)
+        return RedirectResponse(url, status_code=303)
+
     async def home(request: Request) -> Response:
         return RedirectResponse(request.url_for("queue"), status_code=303)
 
@@ -290,9 +409,14 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
         Route("/customers/{customer_id:int}", conversation_page, name="conversation"),
         Route("/customers/{customer_id:int}/reply", reply, methods=["POST"], name="reply"),
         Route("/customers/{customer_id:int}/command", command, methods=["POST"], name="command"),
+        Route("/search", search_page, name="search"),
         Route("/reports", reports_page, name="reports"),
+        Route("/reports/charts/{export_id:int}/{index:int}.png", chart, name="chart"),
         Route("/reports/logs", export, methods=["POST"], name="export"),
         Route("/knowledge", knowledge_page, name="knowledge"),
+        Route("/knowledge/entries", entry_page, name="entries"),
+        Route("/knowledge/entries/{entry_id:str}", entry_page, name="entry"),
+        Route("/knowledge/entries/{entry_id:str}/save", save_entry, methods=["POST"], name="save_entry"),
         Route("/knowledge/{candidate_id:int}/{verdict:str}", decide, methods=["POST"], name="decide"),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
