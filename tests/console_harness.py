@@ -11,11 +11,16 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from knowledge import Thresholds
+from crm_store import Store
+from crm_store.types import utcnow
+from desk.context import DeskContext
+from desk.service import Desk
+from knowledge import KnowledgeBase, Thresholds
 from webconsole import ConsoleConfig
 
 TOKEN = "123456:TEST-token-for-the-console"
@@ -63,3 +68,14 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf-token" content="([^"]+)"', html)
     assert found, "the page carries no CSRF token"
     return found.group(1)
+
+
+def sample_desk(folder: Path) -> Iterator[Desk]:
+    """A desk on a fresh SQLite store in `folder`, with the sample knowledge base (for a fixture to yield from)."""
+    from tests.conftest import SAMPLE_ENTRIES
+
+    store = Store(f"sqlite:///{folder / 'crm.sqlite3'}")
+    store.upgrade()
+    desk = Desk(store=store, context=DeskContext(kb=KnowledgeBase.from_entries(SAMPLE_ENTRIES), clock=utcnow))
+    yield desk
+    desk.close()

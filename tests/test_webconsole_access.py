@@ -18,17 +18,23 @@ import sqlalchemy as sa
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from crm_store import Contact, Store
+from crm_store import Contact
 from crm_store import candidate_phrasings as phrasings_store
 from crm_store.models import CandidatePhrasing, Export, OutboxMessage, Ticket, TicketEvent
 from crm_store.types import utcnow
-from desk.context import DeskContext
 from desk.messages import ContentKind, CustomerRef, Inbound
 from desk.service import Desk
-from knowledge import KnowledgeBase
 from knowledge.text import normalise
-from tests.conftest import SAMPLE_ENTRIES
-from tests.console_harness import CUSTOMER, MANAGER, STAFF, console_config, csrf_of, init_data, widget_payload
+from tests.console_harness import (
+    CUSTOMER,
+    MANAGER,
+    STAFF,
+    console_config,
+    csrf_of,
+    init_data,
+    sample_desk,
+    widget_payload,
+)
 from webconsole import LocalLogin, console_app
 from webconsole.auth import LoginRefused, check_init_data, check_widget
 
@@ -38,11 +44,7 @@ COMPLAINT = "你们太差了，快递一个星期还没到，我要投诉"
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    store = Store(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
-    store.upgrade()
-    desk = Desk(store=store, context=DeskContext(kb=KnowledgeBase.from_entries(SAMPLE_ENTRIES), clock=utcnow))
-    yield desk
-    desk.close()
+    yield from sample_desk(tmp_path)
 
 
 def _complain(desk: Desk, user_id: int = CUSTOMER, text: str = COMPLAINT) -> None:

@@ -14,15 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from crm_store import Contact, Store
+from crm_store import Contact
 from crm_store.models import Export
-from crm_store.types import utcnow
 from desk import views
-from desk.context import DeskContext
 from desk.service import Desk
-from knowledge import KnowledgeBase
-from tests.conftest import SAMPLE_ENTRIES
-from tests.console_harness import CUSTOMER, MANAGER, STAFF, csrf_of
+from tests.console_harness import CUSTOMER, MANAGER, STAFF, csrf_of, sample_desk
 from tests.test_webconsole_access import _client, _complain, _signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +27,7 @@ HTML = {"accept": "text/html"}
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Desk]:
-    store = Store(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
-    store.upgrade()
-    desk = Desk(store=store, context=DeskContext(kb=KnowledgeBase.from_entries(SAMPLE_ENTRIES), clock=utcnow))
-    yield desk
-    desk.close()
+    yield from sample_desk(tmp_path)
 
 
 def test_search_finds_messages_newest_first_and_links_each_to_its_conversation(desk: Desk) -> None:
