@@ -109,16 +109,25 @@ def upgrade_schema(engine: Engine) -> None:
         return
     from alembic import command
 
-    if engine.dialect.name != "postgresql":
+    with _one_upgrade_at_a_time(engine):
         command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def _one_upgrade_at_a_time(engine: Engine) -> Iterator[None]:
+    """Workers starting together would each create the schema: one migrates, the others wait and find it done.
+
+    SQLite needs nothing: it serves one process (the lease refuses a second).
+    """
+    if engine.dialect.name != "postgresql":
+        yield
         return
-    # Workers starting together would each create the schema: one migrates, the others wait and find it done.
     key = {"space": LEASE_SPACE, "key": lock_key("schema upgrade")}
     with engine.connect() as holder:
         holder.execute(text("SELECT pg_advisory_lock(:space, :key)"), key)
         holder.commit()
         try:
-            command.upgrade(alembic_config(engine), "head")
+            yield
         finally:
             holder.execute(text("SELECT pg_advisory_unlock(:space, :key)"), key)
             holder.commit()
