@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_store.models import Contact, OutboxMessage, OutboxState
+from crm_store.wakeups import announce_outbox
 
 ERROR_CHARS = 200
 # An outbound contact whose message is still on its way: not yet delivered, not yet failed.
@@ -43,7 +44,9 @@ def enqueue(
         "attempts": 0,
     }
     table = OutboxMessage.__table__
-    return session.execute(insert(table).returning(table.c.id), values).scalar_one()
+    outbox_id = session.execute(insert(table).returning(table.c.id), values).scalar_one()
+    announce_outbox(session)  # whichever worker sends hears of it when this transaction commits
+    return outbox_id
 
 
 # Ids per IN (...) list: well below SQLite's limit on bound parameters.

@@ -1,7 +1,7 @@
 """Workers tell the lease holder that they queued outbox rows: PostgreSQL's LISTEN/NOTIFY.
 
-A worker without the lease records a contact and what it owes, then notifies; the holder's listener
-wakes its sender, which reads the rows in the store's order. A lost notification costs only latency:
+A worker records a contact and what it owes, and the transaction that queues the rows notifies; the
+holder's listener wakes its sender, which reads the rows in the store's order. A lost notification costs only latency:
 the holder also looks every `workers.pickup_seconds`.
 
 The channel is named after the database and schema, as deployments in other schemas have their own.
@@ -17,13 +17,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+ANNOUNCED = "outbox announced"
 CHANNEL = "'desk_outbox_' || md5(current_database() || ':' || current_schema())"
 
 
 def announce_outbox(session: Session) -> None:
-    """Delivered when the transaction commits, to whichever worker listens (none on SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_notify({CHANNEL}, '')"))
+    """Delivered when the transaction commits, to whichever worker listens (none on SQLite); once per unit
+    of work, however many rows it queues (each unit of work has a session of its own)."""
+    if session.info.get(ANNOUNCED) or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text(f"SELECT pg_notify({CHANNEL}, '')"))
+    session.info[ANNOUNCED] = True
 
 
 class OutboxListener:

@@ -18,7 +18,7 @@ from crm_store import STORE_DOWN, Session, Store
 from crm_store.dead_letters import record_dead_letter
 from crm_store.leases import Lease, StoreInUse, serialise_customer
 from crm_store.tickets import Who
-from crm_store.wakeups import OutboxListener, announce_outbox
+from crm_store.wakeups import OutboxListener
 from desk import deadlines, metrics, outbox, privacy
 from desk.channel import Channel, DeliveryError
 from desk.context import DeskContext
@@ -75,7 +75,6 @@ class Desk:
         self.lease = Lease(store.engine)
         self._lease_task: asyncio.Task[None] | None = None
         self._listener: OutboxListener | None = None
-        self._announcing: set[asyncio.Task[None]] = set()
         self._channel: Channel | None = None
         self._policy: SenderPolicy | None = None
         # While contacts wait in the spool, newer ones of the same chats must not overtake them.
@@ -175,22 +174,10 @@ class Desk:
     def submit(self, envelopes: list[Envelope]) -> None:
         """Hand what a unit of work queued to the sender (it is already safe in the store).
 
-        A worker without the lease tells the holder instead, through the store.
+        A worker without the lease has nothing to do: queuing the rows notified the holder (crm_store.wakeups).
         """
-        if self.sender is None or not envelopes:
-            return
-        if self.sender.active:
+        if self.sender is not None and envelopes:
             self.sender.submit(envelopes)
-        elif not self.store.is_sqlite:
-            task = asyncio.get_running_loop().create_task(self._announce())
-            self._announcing.add(task)
-            task.add_done_callback(self._announcing.discard)
-
-    async def _announce(self) -> None:
-        try:
-            await self.run(announce_outbox)
-        except Exception as exc:  # the holder's poll finds the rows anyway, a moment later
-            log.warning("outbox: lease holder not told (%s)", exc.__class__.__name__)
 
     @property
     def kb(self) -> KnowledgeBase:
