@@ -26,6 +26,7 @@ from app.web import console_routes, local_link, serve_web, stop_web, web_app
 from console import run_console
 from desk.service import Desk, StoreInUse
 from handlers import register_handlers
+from handlers.aiohttp_request import AiohttpRequest
 from handlers.context import DESK_KEY, SETTINGS_KEY
 from handlers.ordering import PerChatOrderedProcessor
 from handlers.polling import ConfirmingPoller, StoppedWhileConnecting, polling
@@ -165,12 +166,17 @@ def build_application(settings: Settings, desk: Desk) -> Application:
         .token(tg.token.get_secret_value())
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
-        .get_updates_read_timeout(tg.poll_timeout + 10)
         .concurrent_updates(PerChatOrderedProcessor(tg.concurrent_updates))
     )
-    if tg.proxy:
-        # Only the Bot API goes through it (hosts that reach Telegram through a proxy); http(s):// or socks5://.
-        builder = builder.proxy(tg.proxy).get_updates_proxy(tg.proxy)
+    # Only the Bot API goes through the proxy (hosts that reach Telegram through one).
+    if tg.http_client == "aiohttp" and not tg.proxy.startswith("socks"):
+        proxy = tg.proxy or None
+        builder = builder.request(AiohttpRequest(256, proxy=proxy))
+        builder = builder.get_updates_request(AiohttpRequest(1, read_timeout=tg.poll_timeout + 10, proxy=proxy))
+    else:
+        builder = builder.get_updates_read_timeout(tg.poll_timeout + 10)
+        if tg.proxy:
+            builder = builder.proxy(tg.proxy).get_updates_proxy(tg.proxy)
     if tg.overall_max_rate > 0:
         limiter = AIORateLimiter(
             overall_max_rate=tg.overall_max_rate,

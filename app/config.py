@@ -49,6 +49,9 @@ class TelegramSettings(Section):
     poll_timeout: int = Field(default=30, ge=0, le=50)
     # A proxy for the Bot API only (http://, https:// or socks5://user:pass@host:port); empty: none.
     proxy: str = ""
+    # The HTTP client under python-telegram-bot: "aiohttp" (less CPU per call) or "httpx" (PTB's own). A socks5://
+    # proxy always goes through httpx, which speaks SOCKS.
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     # "polling" (the bot asks Telegram) or "webhook" (Telegram posts to webhook_url, served by [web]).
     mode: Literal["polling", "webhook"] = "polling"
     # The public https URL Telegram posts to, e.g. https://desk.example.com/telegram (its path is served).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy import Executable, TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from crm_store.models import Customer
@@ -39,8 +39,13 @@ def find_or_create_customer(
         "language": language,
         "now": now,
     }
-    statement = select(Customer).from_statement(_upsert()).execution_options(populate_existing=True)
-    return session.scalars(statement, values).one()
+    return session.scalars(_upsert_customer(), values).one()
+
+
+@cache
+def _upsert_customer() -> Executable:
+    # Built once: SQLAlchemy memoizes a statement's cache key on the object, so a new one per call pays for it.
+    return select(Customer).from_statement(_upsert()).execution_options(populate_existing=True)
 
 
 @cache

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_store.models import Contact, OutboxMessage, OutboxState
@@ -71,15 +72,44 @@ def pending(session: Session, *, update_id: int | None = None, skip: Collection[
 
 
 def mark_sent(session: Session, outbox_id: int, message_id: int | None, at: datetime, attempts: int) -> bool:
-    """Telegram accepted it: the message and the contact it carries say so. False: erased on its way."""
-    row = session.get(OutboxMessage, outbox_id)
+    """Telegram accepted it: the message and the contact it carries say so. False: erased on its way.
+
+    Two compiled UPDATEs with no ORM object loaded: this runs once for every message the bot sends.
+    """
+    values = {"outbox_id": outbox_id, "message_id": message_id, "at": at, "attempts": attempts}
+    row = session.execute(_mark_sent(), values).first()
     if row is None:
         return False
-    row.state, row.message_id, row.sent_at, row.attempts, row.error = OutboxState.SENT, message_id, at, attempts, None
     if row.contact_id is not None and row.lane == "customer":
-        stmt = update(Contact).where(Contact.id == row.contact_id, Contact.delivery_error == PENDING)
-        session.execute(stmt.values(delivery_error=None, message_id=message_id))
+        session.execute(_contact_delivered(), {"contact_id": row.contact_id, "message_id": message_id})
     return True
+
+
+@cache
+def _mark_sent() -> Update:
+    table = OutboxMessage.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("outbox_id"))
+        .values(
+            state=OutboxState.SENT,
+            message_id=bindparam("message_id"),
+            sent_at=bindparam("at"),
+            attempts=bindparam("attempts"),
+            error=None,
+        )
+        .returning(table.c.contact_id, table.c.lane)
+    )
+
+
+@cache
+def _contact_delivered() -> Update:
+    table = Contact.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("contact_id"), table.c.delivery_error == PENDING)
+        .values(delivery_error=None, message_id=bindparam("message_id"))
+    )
 
 
 def still_pending(session: Session, outbox_ids: Sequence[int]) -> set[int]:

@@ -352,6 +352,22 @@ def topic_or_opening(
     return None, (topic_name(customer), escalation.customer_card(session, zone, customer))
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """Telegram accepted this envelope: with this message id, after so many tries, at this time."""
+
+    envelope: Envelope
+    message_id: int | None
+    attempts: int
+    at: datetime
+
+
+def record_delivered(session: Session, delivered: Sequence[Delivered], staff_chat_id: int) -> None:
+    """Several sends Telegram accepted, marked in one transaction (desk/sent_marks.py collects them)."""
+    for one in delivered:
+        record_sent(session, one.envelope, one.message_id, one.attempts, one.at, staff_chat_id)
+
+
 def record_posted(
     session: Session, envelopes: Sequence[Envelope], message_id: int, attempts: int, now: datetime, staff_chat_id: int
 ) -> None:

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from desk import metrics, outbox
 from desk.channel import DELETE_AT_ONCE, Channel, DeliveryError, TopicGone, Unreachable
 from desk.messages import Envelope
-from desk.outbox import COPY, CUSTOMER, EDIT, ERASE, RELAY, STAFF, TOPIC, Post
+from desk.outbox import COPY, CUSTOMER, EDIT, ERASE, RELAY, STAFF, TOPIC, Delivered, Post
+from desk.sent_marks import SentMarks
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,6 +111,7 @@ class Sender:
         # Held while one customer's posts go to the staff group: an erasure waits, so nothing it deletes
         # is posted (or a topic opened for it) behind its back.
         self.staff_batch = asyncio.Lock()
+        self._marks = SentMarks(run, self._staff_chat)
 
     # -- taking work -------------------------------------------------------------------------------
 
@@ -170,6 +172,9 @@ class Sender:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        # Messages that went out are recorded as sent even when their lane was cut short.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._marks.flushed(), timeout)
         if self._known:
             log.warning("outbox: %d messages left pending for the next start", len(self._known))
 
@@ -285,8 +290,9 @@ class Sender:
         self.submit(notices)
 
     async def _sent(self, envelope: Envelope, message_id: int | None, attempts: int) -> None:
-        metrics.DELIVERY.labels(envelope.lane).observe(max(0.0, (self._clock() - envelope.created_at).total_seconds()))
-        await self._run(outbox.record_sent, envelope, message_id, attempts, self._clock(), self._staff_chat())
+        now = self._clock()
+        metrics.DELIVERY.labels(envelope.lane).observe(max(0.0, (now - envelope.created_at).total_seconds()))
+        await self._marks.record(Delivered(envelope, message_id, attempts, now))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         return outbox.retry_delay(attempt, retry_after, base=self.policy.backoff, cap=self.policy.max_backoff)

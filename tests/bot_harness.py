@@ -25,6 +25,9 @@ from tests.fake_bot_api import FakeBotApi
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 ALWAYS_OPEN = {day: "00:00-24:00" for day in WEEKDAYS}
+# The HTTP client under python-telegram-bot for the bots built here. The delivery and fault tests run with
+# each of the two (the `each_http_client` fixture in tests/conftest.py).
+HTTP_CLIENT = "aiohttp"
 
 
 @dataclass
@@ -38,6 +41,7 @@ class RunningBot:
 def settings_for(fake_base_url: str, token: str, database_url: str, **sections: dict[str, Any]) -> Settings:
     """The shipped config.toml, pointed at the fake server and a test database."""
     telegram = {"token": token, "base_url": fake_base_url, "base_file_url": fake_base_url.replace("/bot", "/file/bot")}
+    telegram["http_client"] = HTTP_CLIENT
     telegram.update(sections.pop("telegram", {}))
     # Each bot gets its own spool folder: a test's outage must never replay into another test's database.
     database = {"url": database_url, "spool_dir": tempfile.mkdtemp(prefix="spool-"), **sections.pop("database", {})}

@@ -54,6 +54,15 @@ def postgres_or_skip() -> None:
         pytest.skip(str(_PG_PROBLEM))
 
 
+@pytest.fixture(params=["aiohttp", "httpx"])
+def each_http_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs once with each Bot API transport: they must behave alike, faults included."""
+    from tests import bot_harness
+
+    monkeypatch.setattr(bot_harness, "HTTP_CLIENT", request.param)
+    return request.param
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose tables live in a fresh schema, dropped afterwards."""

@@ -10,11 +10,17 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 import sqlalchemy as sa
+from telegram.request import HTTPXRequest
 
 from crm_store import Contact
 from crm_store.models import OutboxMessage
+from handlers.aiohttp_request import AiohttpRequest
 from tests.bot_harness import RunningBot, eventually, running_bot, stored
+
+# The same tests over both Bot API transports (aiohttp, the default, and httpx, the fallback).
+pytestmark = pytest.mark.usefixtures("each_http_client")
 
 GROUP, STAFF = -1003030, 900
 SECTIONS = {"roles": {"staff": [STAFF]}, "staff_group": {"chat_id": GROUP}}
@@ -34,6 +40,20 @@ def _outbox_states(bot: RunningBot, lane: str) -> dict[str, int]:
             sa.select(OutboxMessage.state, sa.func.count()).where(OutboxMessage.lane == lane).group_by("state")
         )
         return {state: count for state, count in rows}
+
+
+async def test_the_bot_sends_through_the_chosen_transport(database_url: str, each_http_client: str) -> None:
+    async with running_bot(database_url) as bot:
+        expected = AiohttpRequest if each_http_client == "aiohttp" else HTTPXRequest
+        assert type(bot.application.bot.request) is expected
+        bot.fake.push_text(5001, "怎么退货")
+        await bot.fake.wait_for("sendMessage", chat_id=5001)
+
+        def delivered() -> list[Contact]:
+            return [row for row in stored(bot, Contact) if row.direction == "out" and row.message_id is not None]
+
+        (contact,) = await eventually(delivered)
+        assert contact.delivery_error is None
 
 
 async def test_a_complaint_burst_holds_up_no_one(database_url: str) -> None:

@@ -19,6 +19,9 @@ from tests.bot_harness import RunningBot, eventually, running_bot
 from tests.fake_bot_api import ApiCall
 from tests.test_reports_queries import seed_history
 
+# The same tests over both Bot API transports (aiohttp, the default, and httpx, the fallback).
+pytestmark = pytest.mark.usefixtures("each_http_client")
+
 MANAGER, STAFF, CUSTOMER = 7001, 7002, 5551
 GROUP, OTHER_GROUP = -1001234, -100123
 ROLES = {"managers": [MANAGER], "staff": [STAFF]}

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from crm_store import Contact, Customer
 from crm_store.models import TicketEvent
 from tests.bot_harness import RunningBot, eventually, running_bot
 from tests.bot_harness import stored as _rows
+
+# The same tests over both Bot API transports (aiohttp, the default, and httpx, the fallback).
+pytestmark = pytest.mark.usefixtures("each_http_client")
 
 CUSTOMER = 6001
 GROUP = -1009876
