@@ -200,3 +200,20 @@ def test_a_broken_edit_is_shown_with_file_entry_and_field_and_nothing_is_saved(d
     form = {"csrf": staff_csrf, "question": "改了", "answer": "改了", "alternates": ""}
     assert client.post("/knowledge/entries/account-forgot-password/save", data=form).status_code == 403
     assert (kb / "account.yaml").read_text(encoding="utf-8") == before
+
+
+def test_ticket_states_and_priorities_are_in_the_page_language(desk: Desk) -> None:
+    """The store keeps `open` and `normal`; a Chinese page says 待处理 and 普通, an English one open and normal."""
+    _complain(desk, CUSTOMER, "快递一个星期还没到，我要投诉")
+    client = _client(desk)
+    _signed_in(client, STAFF)
+    queue = client.get("/queue", headers=HTML).text
+    (priority,) = re.findall(r'<td class="priority (\w+)">([^<]*)</td>', queue)
+    assert priority[1] == {"urgent": "紧急", "high": "高", "normal": "普通", "low": "低"}[priority[0]]
+    customer = re.search(r'href="[^"]*/customers/(\d+)"', queue)
+    assert customer is not None
+    page = client.get(f"/customers/{customer.group(1)}", headers=HTML).text
+    assert "· 待处理 ·" in page and "· open ·" not in page
+    client.get("/lang", params={"to": "en"}, follow_redirects=False)
+    english = client.get(f"/customers/{customer.group(1)}", headers=HTML).text
+    assert "· open ·" in english and "待处理" not in english

@@ -163,12 +163,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "event_tagged": ("加标签", "tagged"),
     "event_untagged": ("去标签", "untagged"),
     "event_region": ("改地区", "region set"),
+    # A ticket's status and priority as the store keeps them (crm_store.models), in the page's words.
+    "status_open": ("待处理", "open"),
+    "status_assigned": ("处理中", "assigned"),
+    "status_resolved": ("已解决", "resolved"),
+    "status_closed": ("已关闭", "closed"),
+    "status_reopened": ("重开", "reopened"),
+    "priority_urgent": ("紧急", "urgent"),
+    "priority_high": ("高", "high"),
+    "priority_normal": ("普通", "normal"),
+    "priority_low": ("低", "low"),
 }
 
 
 def label(key: str, language: str) -> str:
     zh, en = LABELS.get(key, (key, key))
     return en if language == "en" else zh
+
+
+def priorities(language: str) -> dict[str, str]:
+    """Each priority's name in `language` (the queue's rows are rendered with this, not one lookup a row)."""
+    return {key.removeprefix("priority_"): label(key, language) for key in LABELS if key.startswith("priority_")}
 
 
 def when(moment: datetime, zone: ZoneInfo, language: str) -> str:

@@ -52,7 +52,7 @@ from webconsole.access import (
     sign_in,
 )
 from webconsole.auth import AttemptLimiter, LoginRefused, check_init_data, check_widget
-from webconsole.labels import LANGUAGES, history_lines, label, queue_lines, time_left, when
+from webconsole.labels import LANGUAGES, history_lines, label, priorities, queue_lines, time_left, when
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -174,6 +174,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             "lines": queue_lines(items, desk.context.clock(), config.zone, language),
             "key_label": label("key_customer", language),
             "unassigned": label("unassigned", language),
+            "priority_names": priorities(language),
         }
 
     # --- a customer's conversation --------------------------------------------------------------------
