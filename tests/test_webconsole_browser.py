@@ -8,8 +8,10 @@ DESK_REQUIRE_BROWSER=1 (CI), where it fails.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -266,3 +268,35 @@ async def test_the_mini_app_signs_in_with_the_init_data_telegram_gives_it(tmp_pa
         await other.goto(f"{base}/login#{fragment}")
         await other.get_by_text("登录失败").wait_for()
         assert other.url.split("#")[0].endswith("/console/login")
+
+
+async def test_a_forged_hash_an_old_sign_in_and_a_form_without_its_csrf_token_are_refused(
+    tmp_path: Path, kb_copy: Path
+) -> None:
+    """What a browser can be made to send: each is refused on the server, and nothing reaches the customer."""
+    _browser_or_skip()
+    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
+        bot.fake.push_text(CUSTOMER, COMPLAINT)
+        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        page = await browser.new_page()  # type: ignore[attr-defined]
+        forged = {**widget_payload(STAFF, token=bot.fake.token), "id": str(MANAGER)}  # the hash signed another id
+        stale = widget_payload(STAFF, token=bot.fake.token, auth_date=int(time.time()) - 3 * 86_400)
+        for payload in (forged, stale, widget_payload(STAFF, token="123:not-this-bot")):
+            answer = await page.goto(f"{base}/login/telegram?{urlencode(payload)}")
+            assert answer is not None and answer.status == 403
+            await page.goto(f"{base}/queue")
+            assert page.url.endswith("/console/login")
+
+        # Signed in for real, a reply form whose CSRF token was taken out is refused and sends nothing.
+        await page.goto(f"{base}/login/telegram?{urlencode(widget_payload(STAFF, token=bot.fake.token))}")
+        await page.locator("tr[data-ticket='T000001']").get_by_role("link", name="T000001").click()
+        await page.wait_for_url("**/console/customers/*")
+        await page.fill("#reply-text", "这条不应该发出去")
+        await page.evaluate("document.querySelector('#reply-form input[name=csrf]').remove()")
+        async with page.expect_response(lambda response: response.request.method == "POST") as posted:
+            await page.click("#send-reply")
+        assert (await posted.value).status == 403
+        await asyncio.sleep(1.0)  # what a wrongly accepted reply would need to reach the fake Bot API
+        assert not any("不应该发出去" in text for text in texts_sent(bot, CUSTOMER))
+        assert not [c for c in stored(bot, Contact) if c.actor == "staff"]
