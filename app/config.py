@@ -130,6 +130,8 @@ class SemanticSettings(Section):
     enabled: bool = True
     # Passage embeddings kept between restarts and reloads, keyed by model and text.
     cache_dir: Path = Path("data/embeddings")
+    # Past this size the cache keeps only the current knowledge base's passages (10,000 entries take ~40 MB).
+    cache_max_mb: int = Field(default=512, ge=1)
 
 
 class KnowledgeSettings(Section):

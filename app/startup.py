@@ -58,7 +58,8 @@ def build_context(settings: Settings) -> DeskContext:
     # jieba builds its dictionary on first use (~0.5 s): do it now, not on a customer's first message.
     warm_up(settings.knowledge.cache_dir)
     semantic = settings.knowledge.semantic
-    embedder = default_embedder(semantic.cache_dir) if semantic.enabled else None
+    cache_max = semantic.cache_max_mb << 20
+    embedder = default_embedder(semantic.cache_dir, cache_max_bytes=cache_max) if semantic.enabled else None
     if not semantic.enabled:
         log.info("semantic stage off (knowledge.semantic.enabled = false): the matcher works on words alone")
     # Answering starts at once, on words; the semantic stage joins when the passages not cached are embedded.

