@@ -358,8 +358,7 @@ class Desk:
         return await loop.run_in_executor(self._executor, partial(self._unit_of_work, work, *args, **options))
 
     def _unit_of_work(self, work: Callable[..., T], *args: object, **options: object) -> T:
-        with self.store.transaction() as session:
-            return work(session, *args, **options)
+        return self.store.run(work, *args, **options)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
