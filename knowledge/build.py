@@ -198,8 +198,9 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     vocabulary.freeze(document_frequency, count)
     idf, kinds = vocabulary.idf, vocabulary.kinds
     kept.settle(cap, rest)
-    postings = _postings(*kept.join(), idf, w)
-    tails = _postings(*rest.join(), idf, w)
+    weighted = idf * np.asarray(w.kind_boosts)[kinds]  # impacts carry their kind's retrieval weight
+    postings = _postings(*kept.join(), weighted, w)
+    tails = _postings(*rest.join(), weighted, w)
     entry_term_array = np.concatenate(entry_terms, dtype=np.int32)
     entry_terms.clear()
     entry_slot_array = np.concatenate(entry_slots, dtype=np.int16)
