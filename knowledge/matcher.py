@@ -100,7 +100,7 @@ class ScoringWeights:
     # ceiling). A word the segmenter found is the stronger evidence; a pair mostly repeats a two-character word.
     # Equal weights let one long word (its pairs and characters) outscore two words of the entry: at 100k
     # entries the right entry then lost to one that shared a single four-character word with the message.
-    kind_boosts: tuple[float, float, float] = (2.0, 1.0, 0.5)
+    kind_boosts: tuple[float, float, float] = (1.0, 1.0, 0.5)
     rerank_depth: int = 12
     # Postings per term where candidates are looked for: the strongest. A common term's others only complete
     # the scores of the `shortlist` best candidates, where the re-ranked ones are then chosen: the right entry,
