@@ -19,7 +19,7 @@ import numpy as np
 
 from knowledge.allocator import map_large_buffers
 from knowledge.compiled import speedups as _speedups
-from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, ranked_within_term
+from knowledge.index import NGRAM_SHIFT, Postings, Vocabulary, bm25f_frequencies, strongest_and_rest
 from knowledge.model import Entry
 from knowledge.question_types import offered, topics
 from knowledge.synonyms import SYNONYM_WORDS, with_synonyms
@@ -185,10 +185,10 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
             group_entry_np[groups], group_field_np[groups], terms, counts, boosts, norms, term_count
         )
         document_frequency += np.bincount(pair_terms, minlength=term_count)
-        order, rank = ranked_within_term(pair_terms, frequency)
-        kept.add(pair_terms, pair_entries, frequency, order[rank < cap])
-        rest.add(pair_terms, pair_entries, frequency, order[rank >= cap])
-        del order, rank
+        strong, weak = strongest_and_rest(pair_terms, frequency, cap)
+        kept.add(pair_terms, pair_entries, frequency, strong)
+        rest.add(pair_terms, pair_entries, frequency, weak)
+        del strong, weak
         if rows and len(rows) % _SETTLE == 0:  # the last chunk is settled below
             kept.settle(cap, rest)
         features = group_slot_np[groups] >= 0
@@ -198,8 +198,9 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     vocabulary.freeze(document_frequency, count)
     idf, kinds = vocabulary.idf, vocabulary.kinds
     kept.settle(cap, rest)
-    postings = _postings(*kept.join(), idf, w)
-    tails = _postings(*rest.join(), idf, w)
+    weighted = idf * np.asarray(w.kind_boosts)[kinds]  # impacts carry their kind's retrieval weight
+    postings = _postings(kept, weighted, w)
+    tails = _postings(rest, weighted, w)
     entry_term_array = np.concatenate(entry_terms, dtype=np.int32)
     entry_terms.clear()
     entry_slot_array = np.concatenate(entry_slots, dtype=np.int16)
@@ -252,15 +253,16 @@ def build_index(entries: Sequence[Entry], segmenter: Segmenter, w: ScoringWeight
     )
 
 
-def _postings(
-    terms: np.ndarray, entries: np.ndarray, frequency: np.ndarray, idf: np.ndarray, w: ScoringWeights
-) -> Postings:
-    """(term, entry) rows with their pseudo-frequency as postings of BM25 impacts, computed in the frequencies'
-    precision (float32 for the many rows of the tails: that is what every impact is stored in)."""
-    impacts = idf.astype(frequency.dtype, copy=False)[terms]
-    impacts *= frequency
+def _postings(rows: _Rows, idf: np.ndarray, w: ScoringWeights) -> Postings:
+    """The (term, entry) rows with their pseudo-frequency as postings of BM25 impacts, computed in place over
+    the frequencies, in their precision (float32 for the many rows of the tails: that is what every impact is
+    stored in). In place, because the sort into postings that follows sets the build's peak memory."""
+    terms, entries, impacts = rows.join()
+    saturation = impacts + w.k1
+    impacts *= idf.astype(impacts.dtype, copy=False)[terms]
     impacts *= w.k1 + 1.0
-    impacts /= frequency + w.k1
+    impacts /= saturation
+    del saturation
     return Postings(len(idf), terms, entries, impacts)
 
 
@@ -280,9 +282,9 @@ class _Rows:
         """Keeps each term's `cap` strongest rows and moves the others to `rest`: done every few chunks, so the
         rows kept never outgrow a few chunks' worth plus the strongest (the sort over them sets the peak)."""
         terms, entries, frequency = self.join()
-        order, rank = ranked_within_term(terms, frequency)
-        rest.add(terms, entries, frequency, order[rank >= cap])
-        self.add(terms, entries, frequency, order[rank < cap])
+        strong, weak = strongest_and_rest(terms, frequency, cap)
+        rest.add(terms, entries, frequency, weak)
+        self.add(terms, entries, frequency, strong)
 
     def join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         joined = []

@@ -118,10 +118,13 @@ class _WordIds(dict):
         return number
 
 
-def strongest(terms: np.ndarray, frequency: np.ndarray, cap: int) -> np.ndarray:
-    """Positions of the at most `cap` strongest rows of each term, by term then strongest first."""
+def strongest_and_rest(terms: np.ndarray, frequency: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the at most `cap` strongest rows of each term, and of the other rows, each by term then
+    strongest first. The ranking is gone before the caller copies rows out: together they set the build's peak
+    memory."""
     order, rank = ranked_within_term(terms, frequency)
-    return order[rank < cap]
+    chosen = rank < cap
+    return order[chosen], order[~chosen]
 
 
 def ranked_within_term(terms: np.ndarray, frequency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

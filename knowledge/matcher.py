@@ -96,6 +96,11 @@ class ScoringWeights:
     b: float = 0.75
     # Answers mention many things in passing: their words count for less than the title's.
     answer_boost: float = 0.5
+    # Retrieval's weight of a word, a CJK character and a character pair (their BM25 impacts and the query's
+    # ceiling). A word the segmenter found is the stronger evidence; a pair mostly repeats a two-character word.
+    # Equal weights let one long word (its pairs and characters) outscore two words of the entry: at 100k
+    # entries the right entry then lost to one that shared a single four-character word with the message.
+    kind_boosts: tuple[float, float, float] = (1.0, 1.0, 0.5)
     rerank_depth: int = 12
     # Postings per term where candidates are looked for: the strongest. A common term's others only complete
     # the scores of the `shortlist` best candidates, where the re-ranked ones are then chosen: the right entry,
@@ -391,6 +396,8 @@ class Matcher:
         total = mass[0] + mass[1] + mass[2]
         if not known or total <= 0.0:
             return None
+        # The most the query could score: every term's impact saturated, each kind at its retrieval weight.
+        boosted = sum(value * boost for value, boost in zip(mass, self.weights.kind_boosts, strict=True))
         ordered = sorted(known)
         ordered.append(_SENTINEL)
         sorted_terms = np.array(ordered, dtype=np.int32)  # the dtype of stored terms: no casts
@@ -402,7 +409,7 @@ class Matcher:
             mass=(mass[WORD], mass[UNIGRAM], mass[BIGRAM]),
             divisors=np.array([value if value > 0.0 else math.inf for value in mass]),
             known_share=weight_sum / total,
-            ceiling=total * (self.weights.k1 + 1.0),
+            ceiling=boosted * (self.weights.k1 + 1.0),
             compact=clean.replace(" ", ""),
             word_count=len(analysed.words),
             asks=asked(asked_in),

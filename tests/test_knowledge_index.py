@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from knowledge import Entry
 from knowledge.build import build_index
-from knowledge.index import Postings, Vocabulary, strongest
+from knowledge.index import Postings, Vocabulary, strongest_and_rest
 from knowledge.matcher import ScoringWeights
 from knowledge.text import base_segmenter
 
@@ -21,8 +21,9 @@ from knowledge.text import base_segmenter
 def test_strongest_keeps_at_most_cap_rows_per_term_and_never_drops_a_stronger_one(rows, cap) -> None:
     terms = np.array([term for term, _ in rows], dtype=np.int32)
     frequency = np.array([value for _, value in rows], dtype=np.float64)
-    kept = strongest(terms, frequency, cap)
+    kept, others = strongest_and_rest(terms, frequency, cap)
     assert len(set(kept.tolist())) == len(kept)
+    assert sorted(kept.tolist() + others.tolist()) == list(range(len(rows)))
     for term in set(terms.tolist()):
         mine = np.flatnonzero(terms == term)
         chosen = [row for row in kept.tolist() if terms[row] == term]
