@@ -107,7 +107,7 @@ def run_one(size: int, path: Path) -> None:
     queries = [query for query, _ in pairs]
     for query in queries[:WARM_UP]:
         kb.match(query)  # warm caches before timing
-    accuracy = _accuracy(kb, pairs)
+    accuracy, top1 = _accuracy(kb, pairs)
     loaded = _latencies(kb, queries)
     gc.freeze()
     frozen = _latencies(kb, queries, ordered=False)
@@ -119,6 +119,7 @@ def run_one(size: int, path: Path) -> None:
     # Built last: its memory is not counted in the knowledge base's.
     plain = PlainIndex(kb.entries, kb.matcher.segmenter)
     plain_top1 = sum(plain.top(query) == expected for query, expected in pairs) / len(pairs)
+    memory_mb = (rss_after - rss_before) / 1024
     print(
         f"{size:>7} entries  load {build_seconds:6.2f} s (reading the file {read_seconds:.2f} s)  "
         f"peak RSS {rss_after / 1024:.0f} MB (knowledge base ~{(rss_after - rss_before) / 1024:.0f} MB)\n"
@@ -128,10 +129,29 @@ def run_one(size: int, path: Path) -> None:
         f"         best of 3   {_summary(best)}",
         flush=True,
     )
+    if size in TARGETS:
+        print(f"         targets     {_targets(size, top1, plain_top1, loaded, build_seconds, memory_mb)}", flush=True)
 
 
-def _accuracy(kb: KnowledgeBase, pairs: list[tuple[str, str]]) -> str:
-    """top1, top3, and how often the matcher answers (tier ANSWER) with the right and with a wrong entry."""
+# The performance issue's targets per size: top1 (and at least the plain index's), p99 ms, load s, memory MB.
+TARGETS = {10_000: (None, 1.0, None, None), 100_000: (0.95, 2.0, 20.0, 400.0)}
+
+
+def _targets(size: int, top1: float, plain: float, loaded: list[float], load: float, memory: float) -> str:
+    least_top1, most_p99, most_load, most_memory = TARGETS[size]
+    p99 = loaded[min(int(0.99 * len(loaded)), len(loaded) - 1)]
+    checks = [(f"p99 {p99:.2f} <= {most_p99} ms", p99 <= most_p99)]
+    if least_top1 is not None:
+        checks.insert(0, (f"top1 {top1:.3f} >= {least_top1} and >= plain {plain:.3f}", top1 >= max(least_top1, plain)))
+    if most_load is not None:
+        checks.append((f"load {load:.1f} <= {most_load:.0f} s", load <= most_load))
+    if most_memory is not None:
+        checks.append((f"memory {memory:.0f} <= {most_memory:.0f} MB", memory <= most_memory))
+    return "  ".join(f"{text} {'OK' if met else 'MISSED'}" for text, met in checks)
+
+
+def _accuracy(kb: KnowledgeBase, pairs: list[tuple[str, str]]) -> tuple[str, float]:
+    """top1, top3, and how often the matcher answers (tier ANSWER) with the right and with a wrong entry; top1."""
     top1 = top3 = right = wrong = 0
     for query, expected in pairs:
         match = kb.match(query, limit=3)
@@ -142,10 +162,11 @@ def _accuracy(kb: KnowledgeBase, pairs: list[tuple[str, str]]) -> str:
             right += ids[0] == expected
             wrong += ids[0] != expected
     count = len(pairs)
-    return (
+    text = (
         f"top1 {top1 / count:.3f}  top3 {top3 / count:.3f}  "
         f"answered right {right / count:.3f}  answered wrong {wrong / count:.3f}"
     )
+    return text, top1 / count
 
 
 class PlainIndex:

@@ -69,6 +69,9 @@ QUESTIONS = [
 ]
 POLL_SECONDS = 1.0
 BUDGET = 0.05
+# The performance issue's targets for our bot on SQLite, every record written.
+CPU_TARGET_MS = 3.2
+THROUGHPUT_TARGET = 0.6
 POSTGRES_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -244,6 +247,12 @@ def main() -> int:
         f"ours / baseline: throughput {result['per_second'] / base['per_second']:.2f}x  "
         f"CPU per message {result['cpu_ms_per_message'] / base['cpu_ms_per_message']:.2f}x  "
         f"p50 {result['p50_ms'] / base['p50_ms']:.2f}x"
+    )
+    cpu, ratio = result["cpu_ms_per_message"], result["per_second"] / base["per_second"]
+    cpu_met, ratio_met = cpu <= CPU_TARGET_MS, ratio >= THROUGHPUT_TARGET
+    print(
+        f"targets (SQLite): CPU per message {cpu:.2f} <= {CPU_TARGET_MS} ms {'OK' if cpu_met else 'MISSED'}  "
+        f"throughput {ratio:.2f}x >= {THROUGHPUT_TARGET}x the bare bot's {'OK' if ratio_met else 'MISSED'}"
     )
     print(f"peak memory (RSS)={peak_mb:.0f} MB")
     print(
