@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision (tests/test_store.py checks it is alembic's head). A store already there
 # starts without importing alembic, which costs about 0.15 s.
 HEAD_REVISION = "0010"
-T = TypeVar("T")
 # The database is unreachable or locked: worth waiting for, unlike a bug (which must not be spooled forever).
 STORE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 log = logging.getLogger(__name__)
@@ -50,24 +49,6 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
-    def run(self, work: Callable[..., T], *args: Any, **options: Any) -> T:
-        """`work(session, *args, **options)` in one transaction, once more if the server had closed its connection.
-
-        No ping before each transaction (on PostgreSQL a round trip for every message): a connection the server
-        closed while it sat in the pool (a restart, an idle timeout) is found out by its first statement instead.
-        The pool then drops it and every connection as old, and the server rolled back what the dead one had
-        begun, so the work runs again on a fresh connection. A second failure is a real outage, for the caller.
-        """
-        try:
-            with self.transaction() as session:
-                return work(session, *args, **options)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            log.info("store: the server had closed a pooled connection; the transaction runs again on a new one")
-        with self.transaction() as session:
-            return work(session, *args, **options)
-
     def close(self) -> None:
         self.engine.dispose()
 
@@ -78,10 +59,10 @@ def make_engine(url: str, *, echo: bool = False, lock_timeout: float = 5.0) -> E
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     is_sqlite = url.startswith("sqlite")
+    # A server connection can go stale between messages; a local SQLite file cannot.
     # A server that does not answer must fail fast, so the contact is spooled rather than the customer kept waiting.
-    # No pre-ping: a connection gone stale in the pool is retried on a fresh one instead (Store.run).
     connect_args = {"timeout": lock_timeout} if is_sqlite else {"connect_timeout": 5}
-    engine = create_engine(url, echo=echo, connect_args=connect_args)
+    engine = create_engine(url, echo=echo, pool_pre_ping=not is_sqlite, connect_args=connect_args)
     if is_sqlite:
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_sqlite)

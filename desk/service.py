@@ -358,7 +358,8 @@ class Desk:
         return await loop.run_in_executor(self._executor, partial(self._unit_of_work, work, *args, **options))
 
     def _unit_of_work(self, work: Callable[..., T], *args: object, **options: object) -> T:
-        return self.store.run(work, *args, **options)
+        with self.store.transaction() as session:
+            return work(session, *args, **options)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

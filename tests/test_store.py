@@ -229,37 +229,3 @@ def test_a_store_at_head_starts_without_migrating_and_an_older_one_is_upgraded(t
     again = Store(url)
     again.upgrade()
     again.close()
-
-
-def test_a_connection_the_server_closed_is_replaced_and_the_work_done_once(postgres_url: str) -> None:
-    """No ping before each transaction: a pooled connection the server ended is found out and replaced."""
-    store = Store(postgres_url)
-    admin = sa.create_engine(postgres_url)
-    try:
-        before = store.run(lambda session: session.scalar(sa.text("select pg_backend_pid()")))
-        with admin.begin() as connection:  # as a server restart or an idle timeout would
-            connection.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": before})
-        calls: list[int] = []
-
-        def work(session: sa.orm.Session) -> int:
-            calls.append(1)
-            return session.scalar(sa.text("select pg_backend_pid()"))
-
-        after = store.run(work)
-        assert after != before and len(calls) == 2  # the first try met the dead connection, the second ran
-    finally:
-        admin.dispose()
-        store.close()
-
-
-def test_a_failing_unit_of_work_is_not_run_again(store: Store) -> None:
-    """Only a connection the server closed earns a second try: an error of the work itself is the caller's."""
-    calls: list[int] = []
-
-    def work(session: sa.orm.Session) -> None:
-        calls.append(1)
-        session.execute(sa.text("select * from no_such_table"))
-
-    with pytest.raises(sa.exc.DBAPIError):
-        store.run(work)
-    assert calls == [1]
