@@ -222,23 +222,6 @@ async def test_a_manager_accepts_a_candidate_and_downloads_the_log_export(tmp_pa
         assert (kb_copy / "returns.yaml").read_text(encoding="utf-8") == before
 
 
-async def test_a_customer_signed_in_by_telegram_sees_only_the_sign_in_page(tmp_path: Path, kb_copy: Path) -> None:
-    """A genuine widget payload of a customer is refused: the browser stays on the sign-in page with no data."""
-    _browser_or_skip()
-    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
-        bot.fake.push_text(CUSTOMER, COMPLAINT)
-        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
-        page = await browser.new_page()  # type: ignore[attr-defined]
-        answer = await page.goto(f"{base}/login/telegram?{urlencode(widget_payload(CUSTOMER, token=bot.fake.token))}")
-        assert answer is not None and answer.status == 403
-        assert await page.locator("#refused").is_visible()
-        await page.goto(f"{base}/queue")
-        assert page.url.endswith("/console/login")
-        with bot.desk.store.transaction() as session:
-            assert session.scalar(sa.select(sa.func.count(Export.id))) == 0
-
-
 async def test_staff_and_managers_get_the_console_as_a_mini_app_button(tmp_path: Path, kb_copy: Path) -> None:
     """With an https public URL, each person in [roles] gets a menu button that opens the console's sign-in."""
     database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
@@ -270,10 +253,11 @@ async def test_the_mini_app_signs_in_with_the_init_data_telegram_gives_it(tmp_pa
         assert other.url.split("#")[0].endswith("/console/login")
 
 
-async def test_a_forged_hash_an_old_sign_in_and_a_form_without_its_csrf_token_are_refused(
+async def test_a_customer_a_forged_hash_an_old_sign_in_and_a_form_without_its_csrf_token_are_refused(
     tmp_path: Path, kb_copy: Path
 ) -> None:
-    """What a browser can be made to send: each is refused on the server, and nothing reaches the customer."""
+    """A customer's genuine payload, and what a browser can be made to send: each is refused on the server, the
+    browser stays on the sign-in page, and nothing reaches the customer."""
     _browser_or_skip()
     database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
     async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
@@ -282,11 +266,13 @@ async def test_a_forged_hash_an_old_sign_in_and_a_form_without_its_csrf_token_ar
         page = await browser.new_page()  # type: ignore[attr-defined]
         forged = {**widget_payload(STAFF, token=bot.fake.token), "id": str(MANAGER)}  # the hash signed another id
         stale = widget_payload(STAFF, token=bot.fake.token, auth_date=int(time.time()) - 3 * 86_400)
-        for payload in (forged, stale, widget_payload(STAFF, token="123:not-this-bot")):
+        customer = widget_payload(CUSTOMER, token=bot.fake.token)
+        for payload in (customer, forged, stale, widget_payload(STAFF, token="123:not-this-bot")):
             answer = await page.goto(f"{base}/login/telegram?{urlencode(payload)}")
             assert answer is not None and answer.status == 403
+            assert await page.locator("#refused").is_visible()
             await page.goto(f"{base}/queue")
-            assert page.url.endswith("/console/login")
+            assert page.url.endswith("/console/login") and "T000001" not in await page.content()
 
         # Signed in for real, a reply form whose CSRF token was taken out is refused and sends nothing.
         await page.goto(f"{base}/login/telegram?{urlencode(widget_payload(STAFF, token=bot.fake.token))}")
@@ -300,3 +286,5 @@ async def test_a_forged_hash_an_old_sign_in_and_a_form_without_its_csrf_token_ar
         await asyncio.sleep(1.0)  # what a wrongly accepted reply would need to reach the fake Bot API
         assert not any("不应该发出去" in text for text in texts_sent(bot, CUSTOMER))
         assert not [c for c in stored(bot, Contact) if c.actor == "staff"]
+        with bot.desk.store.transaction() as session:
+            assert session.scalar(sa.select(sa.func.count(Export.id))) == 0
