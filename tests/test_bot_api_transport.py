@@ -2,8 +2,8 @@
 
 Each case talks over real HTTP to the fake Bot API through python-telegram-bot's `Bot`, so what is
 compared is what Telegram would receive and what the desk above would see: the same parameters, the
-same uploaded file, the same exceptions for an API error, a timeout and a server that is not there, and both through an HTTP proxy
-(`telegram.proxy`), the whole bot included.
+same uploaded file, the same exceptions for an API error, a timeout and a server that is not there; and
+both through an HTTP proxy (`telegram.proxy`), the whole bot included.
 """
 
 from __future__ import annotations
