@@ -88,8 +88,10 @@ class HistoryItem(NamedTuple):
     intent: str | None = None
     ticket: str | None = None
     undelivered: str | None = None
-    # A ticket event's action (opened, assigned, resolved…).
+    # A ticket event's action (opened, assigned, resolved…) and the values it changed, as the store keeps
+    # them (a status, a priority, a tag…): each page says them in its own language.
     action: str | None = None
+    change: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,11 @@ def conversation(
         else:
             # Deadline events carry ISO times the page shows as the event's own time already.
             values = () if event.action in TIMED_EVENTS else (event.old_value, event.new_value)
-            change = " → ".join(value for value in values if value)
-            text = " · ".join(part for part in (change, event.detail or "") if part)
-            items.append(HistoryItem(event.at, "event", text, who=who, ticket=number, action=event.action))
+            change = tuple(value for value in values if value)
+            items.append(
+                HistoryItem(event.at, "event", event.detail or "", who=who, ticket=number, action=event.action,
+                            change=change)
+            )  # fmt: skip
     items.sort(key=lambda item: item.at)
     now = ctx.clock()
     ticket_views = tuple(

@@ -202,7 +202,7 @@ def test_a_broken_edit_is_shown_with_file_entry_and_field_and_nothing_is_saved(d
     assert (kb / "account.yaml").read_text(encoding="utf-8") == before
 
 
-def test_ticket_states_and_priorities_are_in_the_page_language(desk: Desk) -> None:
+def test_ticket_states_priorities_and_tags_are_in_the_page_language(desk: Desk) -> None:
     """The store keeps `open` and `normal`; a Chinese page says 待处理 and 普通, an English one open and normal."""
     _complain(desk, CUSTOMER, "快递一个星期还没到，我要投诉")
     client = _client(desk)
@@ -214,6 +214,8 @@ def test_ticket_states_and_priorities_are_in_the_page_language(desk: Desk) -> No
     assert customer is not None
     page = client.get(f"/customers/{customer.group(1)}", headers=HTML).text
     assert "· 待处理 ·" in page and "· open ·" not in page
+    # The tags the rules set, by their names in the page's language (the name staff type in the title).
+    assert 'title="new">新客户<' in page and 'title="open_complaint">投诉未结<' in page
     client.get("/lang", params={"to": "en"}, follow_redirects=False)
     english = client.get(f"/customers/{customer.group(1)}", headers=HTML).text
-    assert "· open ·" in english and "待处理" not in english
+    assert "· open ·" in english and "待处理" not in english and 'title="open_complaint">open complaint<' in english

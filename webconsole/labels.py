@@ -173,6 +173,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "priority_high": ("高", "high"),
     "priority_normal": ("普通", "normal"),
     "priority_low": ("低", "low"),
+    # The tags the desk's rules and config know (crm_store.tags); staff type the name, the page shows both.
+    "tag_key_account": ("重点客户", "key account"),
+    "tag_high_value": ("高价值客户", "high value"),
+    "tag_potential": ("潜力客户", "potential"),
+    "tag_new": ("新客户", "new"),
+    "tag_loyal": ("忠实客户", "loyal"),
+    "tag_silent": ("沉默客户", "silent"),
+    "tag_repeat_complainant": ("重复投诉", "repeat complainant"),
+    "tag_open_complaint": ("投诉未结", "open complaint"),
+    "tag_at_risk": ("流失风险", "at risk"),
+    "tag_price_sensitive": ("价格敏感", "price sensitive"),
+    "tag_dominant": ("支配型", "dominant"),
+    "tag_expressive": ("表达型", "expressive"),
+    "tag_amiable": ("和蔼型", "amiable"),
+    "tag_analytical": ("分析型", "analytical"),
 }
 
 
@@ -229,7 +244,24 @@ def history_lines(items: Iterable[HistoryItem], zone: ZoneInfo, language: str) -
         elif item.undelivered:
             problem = f"{label('undelivered', language)}: {item.undelivered}"
         heading = label(f"event_{item.action}", language) if item.action else ""
-        yield Line(item.kind, " · ".join(parts), item.text, heading, problem)
+        text = item.text
+        if item.change:
+            change = " → ".join(stored_value(value, language) for value in item.change)
+            text = f"{change} · {text}" if text else change
+        yield Line(item.kind, " · ".join(parts), text, heading, problem)
+
+
+def tag_names(language: str) -> dict[str, str]:
+    """A known tag's name in `language`, by the name staff type (VIP and tags staff made up show as they are)."""
+    return {key.removeprefix("tag_"): label(key, language) for key in LABELS if key.startswith("tag_")}
+
+
+def stored_value(value: str, language: str) -> str:
+    """A status or priority as the store keeps it (open, urgent…) in the page's words; any other value as it is."""
+    for kind in ("status", "priority"):
+        if f"{kind}_{value}" in LABELS:
+            return label(f"{kind}_{value}", language)
+    return value
 
 
 class QueueLine(NamedTuple):

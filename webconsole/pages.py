@@ -52,7 +52,16 @@ from webconsole.access import (
     sign_in,
 )
 from webconsole.auth import AttemptLimiter, LoginRefused, check_init_data, check_widget
-from webconsole.labels import LANGUAGES, history_lines, label, priorities, queue_lines, time_left, when
+from webconsole.labels import (
+    LANGUAGES,
+    history_lines,
+    label,
+    priorities,
+    queue_lines,
+    tag_names,
+    time_left,
+    when,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -78,6 +87,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             "csrf": csrf_token(request),
             "lang": language,
             "t": lambda key: label(key, language),
+            "tag_names": tag_names(language),
             "when": lambda moment: when(moment, config.zone, language),
             "left": lambda due: time_left(due, now, language),
             "now": now,
