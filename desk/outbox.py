@@ -279,28 +279,21 @@ def record_sent(
     if erased or message_id is None or envelope.customer_id is None:
         return  # an erased customer gets no new relay-map rows
     source = envelope.payload
+    # The staff message this one carries to the customer: a copied one, or the command a canned reply answers.
+    staff_source = None
     if envelope.kind == RELAY:
-        relay.record_relay(
-            session,
-            customer_id=envelope.customer_id,
-            direction=Direction.OUTBOUND,
-            customer_chat_id=envelope.chat_id or 0,
-            customer_message_id=message_id,
-            staff_chat_id=source["from_chat"],
-            staff_message_id=source["message_id"],
-            contact_id=envelope.contact_id,
-            at=now,
-        )
+        staff_source = (source["from_chat"], source["message_id"])
     elif envelope.kind == REPLY and source.get("staff_message"):
-        staff_chat, staff_message_id = source["staff_message"]
+        staff_source = tuple(source["staff_message"])
+    if staff_source is not None:
         relay.record_relay(
             session,
             customer_id=envelope.customer_id,
             direction=Direction.OUTBOUND,
             customer_chat_id=envelope.chat_id or 0,
             customer_message_id=message_id,
-            staff_chat_id=staff_chat,
-            staff_message_id=staff_message_id,
+            staff_chat_id=staff_source[0],
+            staff_message_id=staff_source[1],
             contact_id=envelope.contact_id,
             at=now,
         )
