@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -99,13 +100,22 @@ def _sections(kb: Path) -> dict:
     }
 
 
-async def test_staff_sign_in_walk_the_queue_to_the_conversation_and_reply(tmp_path: Path, kb_copy: Path) -> None:
-    """Signed in as staff, the queue shows the complaint; the reply typed on its page reaches the customer."""
+@asynccontextmanager
+async def a_complaint_in_the_console(
+    tmp_path: Path, kb: Path, first_name: str | None = None
+) -> AsyncIterator[tuple[RunningBot, str, Any]]:
+    """The bot with its console and a browser, after a customer's complaint reached the staff group."""
     _browser_or_skip()
     database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
-        bot.fake.push_text(CUSTOMER, COMPLAINT, first_name="王芳")
+    async with running_bot(database, **_sections(kb)) as bot, console_of(bot) as base, chromium() as browser:
+        bot.fake.push_text(CUSTOMER, COMPLAINT, **({"first_name": first_name} if first_name else {}))
         await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+        yield bot, base, browser
+
+
+async def test_staff_sign_in_walk_the_queue_to_the_conversation_and_reply(tmp_path: Path, kb_copy: Path) -> None:
+    """Signed in as staff, the queue shows the complaint; the reply typed on its page reaches the customer."""
+    async with a_complaint_in_the_console(tmp_path, kb_copy, first_name="王芳") as (bot, base, browser):
         page = await browser.new_page(viewport={"width": 1100, "height": 640})  # type: ignore[attr-defined]
 
         # A visitor sees only the sign-in page.
@@ -166,11 +176,7 @@ async def test_staff_sign_in_walk_the_queue_to_the_conversation_and_reply(tmp_pa
 
 async def test_a_manager_accepts_a_candidate_and_downloads_the_log_export(tmp_path: Path, kb_copy: Path) -> None:
     """A manager accepts a phrasing into the YAML file from the page, and downloads an audited CSV."""
-    _browser_or_skip()
-    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
-        bot.fake.push_text(CUSTOMER, COMPLAINT)
-        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+    async with a_complaint_in_the_console(tmp_path, kb_copy) as (bot, base, browser):
         words = "东西坏了能不能退"
         with bot.desk.store.transaction() as session:
             phrasings_store.record_candidate(session, "return-how", words, normalise(words), "staff", utcnow())
@@ -235,11 +241,7 @@ async def test_staff_and_managers_get_the_console_as_a_mini_app_button(tmp_path:
 
 async def test_the_mini_app_signs_in_with_the_init_data_telegram_gives_it(tmp_path: Path, kb_copy: Path) -> None:
     """Opened from the menu button, the sign-in page posts the initData of its URL fragment and shows the queue."""
-    _browser_or_skip()
-    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
-        bot.fake.push_text(CUSTOMER, COMPLAINT)
-        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+    async with a_complaint_in_the_console(tmp_path, kb_copy) as (bot, base, browser):
         page = await browser.new_page(viewport={"width": 390, "height": 700})  # type: ignore[attr-defined]
         fragment = urlencode({"tgWebAppData": init_data(STAFF, token=bot.fake.token), "tgWebAppVersion": "8.0"})
         await page.goto(f"{base}/login#{fragment}")
@@ -258,11 +260,7 @@ async def test_a_customer_a_forged_hash_an_old_sign_in_and_a_form_without_its_cs
 ) -> None:
     """A customer's genuine payload, and what a browser can be made to send: each is refused on the server, the
     browser stays on the sign-in page, and nothing reaches the customer."""
-    _browser_or_skip()
-    database = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    async with running_bot(database, **_sections(kb_copy)) as bot, console_of(bot) as base, chromium() as browser:
-        bot.fake.push_text(CUSTOMER, COMPLAINT)
-        await bot.fake.wait_for("copyMessage", chat_id=GROUP)
+    async with a_complaint_in_the_console(tmp_path, kb_copy) as (bot, base, browser):
         page = await browser.new_page()  # type: ignore[attr-defined]
         forged = {**widget_payload(STAFF, token=bot.fake.token), "id": str(MANAGER)}  # the hash signed another id
         stale = widget_payload(STAFF, token=bot.fake.token, auth_date=int(time.time()) - 3 * 86_400)
