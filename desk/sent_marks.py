@@ -49,27 +49,24 @@ class SentMarks:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MOST], self._waiting[MOST:]
-                try:
-                    await self._run(outbox.record_delivered, [delivered for delivered, _ in batch], self._staff_chat())
-                except Exception as exc:
-                    if len(batch) == 1:
-                        _settle(batch, exc)
-                        continue
-                    log.warning("outbox: %d sent marks not written together (%s); one by one", len(batch), exc)
-                    await self._one_by_one(batch)
+                error = await self._try(batch)
+                if error is None or len(batch) == 1:
+                    _settle(batch, error)
                     continue
-                _settle(batch, None)
+                log.warning("outbox: %d sent marks not written together (%s); one by one", len(batch),
+                            error.__class__.__name__)  # fmt: skip
+                for one in batch:
+                    _settle([one], await self._try([one]))
         finally:
             self._writer = None
 
-    async def _one_by_one(self, batch: Sequence[tuple[Delivered, asyncio.Future[None]]]) -> None:
-        for delivered, future in batch:
-            try:
-                await self._run(outbox.record_delivered, [delivered], self._staff_chat())
-            except Exception as exc:
-                _settle([(delivered, future)], exc)
-            else:
-                _settle([(delivered, future)], None)
+    async def _try(self, batch: Sequence[tuple[Delivered, asyncio.Future[None]]]) -> Exception | None:
+        """Write these marks in one transaction; what the store raised, or None."""
+        try:
+            await self._run(outbox.record_delivered, [delivered for delivered, _ in batch], self._staff_chat())
+        except Exception as exc:
+            return exc
+        return None
 
 
 def _settle(batch: Sequence[tuple[Delivered, asyncio.Future[None]]], error: BaseException | None) -> None:
