@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -196,9 +197,12 @@ def label(key: str, language: str) -> str:
     return en if language == "en" else zh
 
 
-def priorities(language: str) -> dict[str, str]:
-    """Each priority's name in `language` (the queue's rows are rendered with this, not one lookup a row)."""
-    return {key.removeprefix("priority_"): label(key, language) for key in LABELS if key.startswith("priority_")}
+@cache
+def names(family: str, language: str) -> dict[str, str]:
+    """One family of labels (kind, status, priority, tag) by the value the store keeps, in `language`: a page
+    looks each row's value up here instead of building its key. Read only (it is shared)."""
+    prefix = f"{family}_"
+    return {key.removeprefix(prefix): label(key, language) for key in LABELS if key.startswith(prefix)}
 
 
 def when(moment: datetime, zone: ZoneInfo, language: str) -> str:
@@ -226,7 +230,7 @@ class Line(NamedTuple):
 
 
 def history_lines(items: Iterable[HistoryItem], zone: ZoneInfo, language: str) -> Iterator[Line]:
-    kinds = {key[5:]: label(key, language) for key in LABELS if key.startswith("kind_")}
+    kinds = names("kind", language)
     entry, confidence = label("entry", language), label("confidence", language)
     for item in items:
         parts = [local_time(item.at, zone, language), kinds.get(item.kind, item.kind)]
@@ -251,17 +255,9 @@ def history_lines(items: Iterable[HistoryItem], zone: ZoneInfo, language: str) -
         yield Line(item.kind, " · ".join(parts), text, heading, problem)
 
 
-def tag_names(language: str) -> dict[str, str]:
-    """A known tag's name in `language`, by the name staff type (VIP and tags staff made up show as they are)."""
-    return {key.removeprefix("tag_"): label(key, language) for key in LABELS if key.startswith("tag_")}
-
-
 def stored_value(value: str, language: str) -> str:
     """A status or priority as the store keeps it (open, urgent…) in the page's words; any other value as it is."""
-    for kind in ("status", "priority"):
-        if f"{kind}_{value}" in LABELS:
-            return label(f"{kind}_{value}", language)
-    return value
+    return names("status", language).get(value) or names("priority", language).get(value, value)
 
 
 class QueueLine(NamedTuple):

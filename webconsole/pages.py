@@ -56,9 +56,8 @@ from webconsole.labels import (
     LANGUAGES,
     history_lines,
     label,
-    priorities,
+    names,
     queue_lines,
-    tag_names,
     time_left,
     when,
 )
@@ -87,7 +86,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             "csrf": csrf_token(request),
             "lang": language,
             "t": lambda key: label(key, language),
-            "tag_names": tag_names(language),
+            "tag_names": names("tag", language),
             "when": lambda moment: when(moment, config.zone, language),
             "left": lambda due: time_left(due, now, language),
             "now": now,
@@ -184,7 +183,7 @@ def console_app(desk: Desk, config: ConsoleConfig, local: LocalLogin | None = No
             "lines": queue_lines(items, desk.context.clock(), config.zone, language),
             "key_label": label("key_customer", language),
             "unassigned": label("unassigned", language),
-            "priority_names": priorities(language),
+            "priority_names": names("priority", language),
         }
 
     # --- a customer's conversation --------------------------------------------------------------------
